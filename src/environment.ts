@@ -1,0 +1,27 @@
+import { execFileSync } from 'node:child_process';
+import { cpus, platform, arch } from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import type { Environment } from './results/schema.js';
+
+function gitCommit(): string | null {
+  try {
+    const out = execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    return out.toString().trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Where a run happened: recorded in every result file. */
+export function describeEnvironment(): Environment {
+  const cpuList = cpus();
+  return {
+    backend: tf.getBackend(),
+    tfjsVersion: tf.version_core,
+    nodeVersion: process.version,
+    platform: `${platform()}-${arch()}`,
+    cpu: cpuList[0]?.model?.trim() ?? 'unknown',
+    cpuCount: cpuList.length,
+    gitCommit: gitCommit(),
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * A fully connected network of any depth, as the lecture builds it:
+ * affine -> [batch norm] -> activation -> [dropout], repeated, then a last affine layer and
+ * softmax cross-entropy. Optional L2 weight decay adds 0.5*lambda*sum(W^2) over every weight
+ * matrix (not biases, not BN's gamma/beta).
+ *
+ * Batch norm: in training mode it normalises with the batch mean and (biased) variance,
+ * xhat = (x - mu) / sqrt(var + 1e-6), y = gamma*xhat + beta, and updates running statistics
+ * with momentum 0.9; evaluation uses the running statistics.
+ *
+ * Dropout follows the lecture's (not inverted) form: in training each unit is kept with
+ * probability 1-ratio and not rescaled; at evaluation every unit is used and scaled by
+ * (1-ratio), so the expected activation matches.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../rng.js';
+import { activate, type Activation } from './activation.js';
+import { dense, denseTfjsGrad } from './dense.js';
+import { initWeights, type InitScheme } from './init.js';
+
+export const BN_EPS = 1e-6;
+export const BN_MOMENTUM = 0.9;
+
+export interface MlpSpec {
+  /** Layer widths, input first: [784, 100, 100, 100, 100, 10] is the 5-layer net. */
+  sizes: number[];
+  activation: Activation;
+  init: InitScheme;
+  batchNorm?: boolean;
+  /** Dropout ratio after each hidden activation (0 or absent: none). */
+  dropout?: number;
+  /** L2 strength lambda of 0.5*lambda*sum(W^2). */
+  weightDecay?: number;
+  /** Use tfjs's own matMul gradient instead of the explicit-transpose dense op (benchmarks, tests). */
+  tfjsGradient?: boolean;
+}
+
+export type Mode = 'train' | 'eval';
+
+interface BnLayer {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  runningMean: tf.Variable;
+  runningVar: tf.Variable;
+}
+
+export class Mlp {
+  readonly weights: tf.Variable[] = [];
+  readonly biases: tf.Variable[] = [];
+  readonly bn: BnLayer[] = [];
+  private readonly affine: typeof dense;
+  /** Draws dropout masks; seeded so a run repeats exactly. */
+  private readonly dropoutRng: Rng;
+
+  constructor(readonly spec: MlpSpec, initRng: Rng) {
+    const { sizes } = spec;
+    if (sizes.length < 2) throw new Error('an MLP needs at least an input and an output size');
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const fanIn = sizes[l]!;
+      const fanOut = sizes[l + 1]!;
+      this.weights.push(tf.variable(tf.tensor2d(initWeights(spec.init, fanIn, fanOut, initRng), [fanIn, fanOut])));
+      this.biases.push(tf.variable(tf.zeros([fanOut])));
+      const hidden = l + 2 < sizes.length;
+      if (hidden && spec.batchNorm) {
+        this.bn.push({
+          gamma: tf.variable(tf.ones([fanOut])),
+          beta: tf.variable(tf.zeros([fanOut])),
+          runningMean: tf.variable(tf.zeros([fanOut]), false),
+          runningVar: tf.variable(tf.zeros([fanOut]), false),
+        });
+      }
+    }
+    this.affine = spec.tfjsGradient ? denseTfjsGrad : dense;
+    this.dropoutRng = new Rng(initRng.nextUint32(), 'dropout');
+  }
+
+  /** Trainable parameters in a fixed order (the optimizers keep state by position). */
+  params(): tf.Variable[] {
+    const out: tf.Variable[] = [];
+    for (let l = 0; l < this.weights.length; l++) {
+      out.push(this.weights[l]!, this.biases[l]!);
+      const bn = this.bn[l];
+      if (bn) out.push(bn.gamma, bn.beta);
+    }
+    return out;
+  }
+
+  private dropoutMask(rows: number, cols: number, ratio: number): tf.Tensor2D {
+    const mask = new Float32Array(rows * cols);
+    for (let i = 0; i < mask.length; i++) mask[i] = this.dropoutRng.uniform() > ratio ? 1 : 0;
+    return tf.tensor2d(mask, [rows, cols]);
+  }
+
+  private batchNorm(a: tf.Tensor2D, layer: BnLayer, mode: Mode): tf.Tensor2D {
+    if (mode === 'eval') {
+      return tf.add(tf.mul(tf.div(tf.sub(a, layer.runningMean), tf.sqrt(tf.add(layer.runningVar, BN_EPS))), layer.gamma), layer.beta);
+    }
+    const { mean, variance } = tf.moments(a, 0);
+    // Running statistics follow the batch statistics. The assignment is not on the path to
+    // the loss, so backpropagation never reaches it.
+    tf.tidy(() => {
+      layer.runningMean.assign(tf.add(tf.mul(layer.runningMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
+      layer.runningVar.assign(tf.add(tf.mul(layer.runningVar, BN_MOMENTUM), tf.mul(variance, 1 - BN_MOMENTUM)));
+    });
+    const xhat = tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, BN_EPS)));
+    return tf.add(tf.mul(xhat, layer.gamma), layer.beta);
+  }
+
+  /** Logits for a batch. Call inside tf.tidy (or a gradient function). */
+  logits(x: tf.Tensor2D, mode: Mode): tf.Tensor2D {
+    const { activation, dropout } = this.spec;
+    let h = x;
+    const last = this.weights.length - 1;
+    for (let l = 0; l < last; l++) {
+      let a = this.affine(h, this.weights[l] as tf.Tensor2D, this.biases[l] as tf.Tensor1D);
+      const bn = this.bn[l];
+      if (bn) a = this.batchNorm(a, bn, mode);
+      h = activate(activation, a) as tf.Tensor2D;
+      if (dropout) {
+        h = mode === 'train' ? tf.mul(h, this.dropoutMask(h.shape[0], h.shape[1], dropout)) : tf.mul(h, 1 - dropout);
+      }
+    }
+    return this.affine(h, this.weights[last] as tf.Tensor2D, this.biases[last] as tf.Tensor1D);
+  }
+
+  /** Mean softmax cross-entropy of the batch plus the weight-decay term. */
+  loss(x: tf.Tensor2D, yOneHot: tf.Tensor2D, mode: Mode): tf.Scalar {
+    const logits = this.logits(x, mode);
+    const ce = tf.neg(tf.mean(tf.sum(tf.mul(yOneHot, tf.logSoftmax(logits)), 1)));
+    const lambda = this.spec.weightDecay ?? 0;
+    if (lambda === 0) return ce as tf.Scalar;
+    const penalty = tf.addN(this.weights.map((w) => tf.sum(tf.square(w))));
+    return tf.add(ce, tf.mul(penalty, 0.5 * lambda)) as tf.Scalar;
+  }
+
+  /**
+   * The training-mode loss before the update and its gradient for every parameter of
+   * params(), in that order; the caller disposes the gradients.
+   */
+  gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D): { loss: number; grads: tf.Tensor[] } {
+    const params = this.params();
+    const { value, grads } = tf.variableGrads(() => this.loss(x, yOneHot, 'train'), params);
+    const loss = value.dataSync()[0]!;
+    value.dispose();
+    return { loss, grads: params.map((p) => grads[p.name]!) };
+  }
+
+  /** The loss in evaluation mode, as a number (the lecture records this after each update). */
+  lossValue(x: tf.Tensor2D, yOneHot: tf.Tensor2D): number {
+    return tf.tidy(() => this.loss(x, yOneHot, 'eval').dataSync()[0]!);
+  }
+
+  /** Predicted class of each row, evaluation mode, no gradient tape. */
+  predict(x: tf.Tensor2D): Int32Array {
+    return tf.tidy(() => tf.argMax(this.logits(x, 'eval'), 1).dataSync() as Int32Array);
+  }
+
+  dispose(): void {
+    for (const v of this.params()) v.dispose();
+    for (const bn of this.bn) {
+      bn.runningMean.dispose();
+      bn.runningVar.dispose();
+    }
+  }
+}

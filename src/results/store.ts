@@ -1,0 +1,68 @@
+/**
+ * Writing and reading result files. A write goes to a temporary file in the same folder and
+ * is renamed over the target (write-file-atomic), so an interrupted run never leaves a
+ * truncated JSON and never destroys the previous good result.
+ */
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { UserError } from '../errors.js';
+import { ResultSchema, SCHEMA_VERSION, type Profile, type StudyResult } from './schema.js';
+
+/** results/<study>.json for the lecture profile, results/<study>.<profile>.json otherwise. */
+export function resultFileName(study: string, profile: Profile): string {
+  return profile === 'lecture' ? `${study}.json` : `${study}.${profile}.json`;
+}
+
+/** Makes sure `dir` exists, is a folder and can be written; a clear error otherwise. */
+export function ensureWritableDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`--out ${dir} is a file, not a folder`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new UserError(`--out ${dir} is not writable (${code})`);
+  }
+}
+
+/** JSON has no NaN/Infinity: they are written as null, and the series say so where it matters. */
+function replacer(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+}
+
+export function writeResult(dir: string, result: StudyResult): string {
+  ensureWritableDir(dir);
+  const path = join(dir, resultFileName(result.study, result.profile));
+  const checked = ResultSchema.safeParse(result);
+  if (!checked.success) throw new Error(`refusing to write an invalid result for ${result.study}: ${checked.error.issues[0]?.message}`);
+  writeFileAtomic.sync(path, JSON.stringify(result, replacer, 1) + '\n');
+  return path;
+}
+
+/** Reads and validates a result file; every problem is a UserError naming the file. */
+export function readResult(path: string): StudyResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UserError(`${path}: not valid JSON`);
+  }
+  if (typeof json !== 'object' || json === null || !('schemaVersion' in json)) {
+    throw new UserError(`${path}: not a result file of this suite (no schemaVersion)`);
+  }
+  const version = (json as { schemaVersion: unknown }).schemaVersion;
+  if (version !== SCHEMA_VERSION) throw new UserError(`${path}: schema version ${String(version)}, this suite reads version ${SCHEMA_VERSION}`);
+  const parsed = ResultSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UserError(`${path}: invalid result: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}

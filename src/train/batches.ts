@@ -1,0 +1,44 @@
+/**
+ * Data as tensors: a split held on the backend once (for repeated evaluation), minibatches
+ * drawn with replacement (the lecture's np.random.choice), and one-hot labels.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SIZE, NUM_CLASSES, gatherRows, type MnistSplit } from '../data/mnist.js';
+import type { Rng } from '../rng.js';
+
+export interface Batch {
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+  labels: Uint8Array;
+}
+
+export function oneHot(labels: Uint8Array): Float32Array {
+  const out = new Float32Array(labels.length * NUM_CLASSES);
+  for (let i = 0; i < labels.length; i++) out[i * NUM_CLASSES + labels[i]!] = 1;
+  return out;
+}
+
+export function toBatch(split: MnistSplit): Batch {
+  return {
+    x: tf.tensor2d(split.images, [split.count, IMAGE_SIZE]),
+    y: tf.tensor2d(oneHot(split.labels), [split.count, NUM_CLASSES]),
+    labels: split.labels,
+  };
+}
+
+/** A batch of `size` rows drawn with replacement. */
+export function sampleBatch(split: MnistSplit, size: number, rng: Rng): Batch {
+  return toBatch(gatherRows(split, rng.choice(split.count, size)));
+}
+
+export function disposeBatch(b: Batch): void {
+  b.x.dispose();
+  b.y.dispose();
+}
+
+/** Share of rows whose predicted class equals the label. */
+export function accuracyOf(predicted: Int32Array, labels: Uint8Array): number {
+  let hit = 0;
+  for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) hit++;
+  return labels.length === 0 ? NaN : hit / labels.length;
+}

@@ -1,0 +1,161 @@
+/**
+ * The lecture's two training loops, shared by every study.
+ *
+ * Both draw one minibatch per iteration, with replacement, and train every network in the
+ * list on that same batch (so optimizers, inits or BN/no-BN compare on identical data).
+ * A network whose loss turns NaN or infinite is recorded as diverged at that iteration and
+ * trains no further; the others go on.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MnistSplit } from '../data/mnist.js';
+import type { Mlp } from '../nn/mlp.js';
+import type { Optimizer } from '../optim/optimizers.js';
+import type { Rng } from '../rng.js';
+import { accuracyOf, disposeBatch, sampleBatch, type Batch } from './batches.js';
+
+export interface Trainee {
+  name: string;
+  net: Mlp;
+  optimizer: Optimizer;
+}
+
+export interface Divergence {
+  iteration: number;
+  /** Epoch index (0-based, counting evaluations) during which it happened; iteration loops leave it null. */
+  epoch: number | null;
+  loss: number | null;
+}
+
+/** One update of one network; returns the loss before the update. */
+export function trainStep(t: Trainee, batch: Batch): number {
+  const { loss, grads } = t.net.gradients(batch.x, batch.y);
+  if (Number.isFinite(loss)) t.optimizer.update(t.net.params(), grads);
+  tf.dispose(grads);
+  return loss;
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+export interface IterationLoopOptions {
+  trainees: Trainee[];
+  train: MnistSplit;
+  batchSize: number;
+  iterations: number;
+  rng: Rng;
+  /** Called after every iteration (progress display). */
+  onIteration?: (i: number) => void;
+}
+
+export interface IterationLoopResult {
+  /** Per network: the loss on the iteration's batch after its update (null once diverged). */
+  loss: Record<string, (number | null)[]>;
+  divergedAt: Record<string, Divergence | null>;
+  /** Wall time per iteration per network (ms). */
+  msPerStep: number;
+}
+
+/**
+ * S2/S4: `iterations` updates; after each, the loss on that same batch is recorded
+ * (evaluation mode, as the lecture's `network.loss(x_batch, t_batch)` after the update).
+ */
+export function trainIterations(o: IterationLoopOptions): IterationLoopResult {
+  const loss: Record<string, (number | null)[]> = {};
+  const divergedAt: Record<string, Divergence | null> = {};
+  for (const t of o.trainees) {
+    loss[t.name] = [];
+    divergedAt[t.name] = null;
+  }
+  const start = performance.now();
+  for (let i = 0; i < o.iterations; i++) {
+    const batch = sampleBatch(o.train, o.batchSize, o.rng);
+    for (const t of o.trainees) {
+      if (divergedAt[t.name]) {
+        loss[t.name]!.push(null);
+        continue;
+      }
+      const before = trainStep(t, batch);
+      const after = Number.isFinite(before) ? t.net.lossValue(batch.x, batch.y) : before;
+      if (!Number.isFinite(after)) divergedAt[t.name] = { iteration: i, epoch: null, loss: finiteOrNull(after) };
+      loss[t.name]!.push(finiteOrNull(after));
+    }
+    disposeBatch(batch);
+    o.onIteration?.(i);
+  }
+  const msPerStep = (performance.now() - start) / Math.max(1, o.iterations * o.trainees.length);
+  return { loss, divergedAt, msPerStep };
+}
+
+export interface EpochLoopOptions {
+  trainees: Trainee[];
+  train: MnistSplit;
+  batchSize: number;
+  epochs: number;
+  rng: Rng;
+  /** Named evaluation sets (e.g. train, test, val), each held as tensors for the whole run. */
+  evalSets: Record<string, Batch>;
+  onEpoch?: (epoch: number) => void;
+}
+
+export interface EpochLoopResult {
+  /** Per network, per evaluation set: accuracy at each epoch (evaluation mode). */
+  accuracy: Record<string, Record<string, number[]>>;
+  divergedAt: Record<string, Divergence | null>;
+  iterationsPerEpoch: number;
+  msPerStep: number;
+  /** Total wall time spent evaluating (ms) and the number of evaluation passes. */
+  evalMs: number;
+  evalPasses: number;
+}
+
+/** Accuracy of a network on a set: one batched forward pass in evaluation mode, no tape. */
+export function evaluateAccuracy(net: Mlp, set: Batch): number {
+  return accuracyOf(net.predict(set.x), set.labels);
+}
+
+/**
+ * S5/S6/S7: the lecture's epoch loop. An epoch is max(trainSize / batchSize, 1) iterations;
+ * after the update of every iteration i with i % iterationsPerEpoch == 0 each network is
+ * evaluated, so E epochs give E points (the first after one update), as the lecture's
+ * `if i % iter_per_epoch == 0` loop does.
+ */
+export function trainEpochs(o: EpochLoopOptions): EpochLoopResult {
+  const iterationsPerEpoch = Math.max(o.train.count / o.batchSize, 1);
+  const accuracy: EpochLoopResult['accuracy'] = {};
+  const divergedAt: Record<string, Divergence | null> = {};
+  for (const t of o.trainees) {
+    accuracy[t.name] = Object.fromEntries(Object.keys(o.evalSets).map((k) => [k, [] as number[]]));
+    divergedAt[t.name] = null;
+  }
+  let epoch = 0;
+  let steps = 0;
+  let stepMs = 0;
+  let evalMs = 0;
+  let evalPasses = 0;
+  for (let i = 0; epoch < o.epochs; i++) {
+    const batch = sampleBatch(o.train, o.batchSize, o.rng);
+    const t0 = performance.now();
+    for (const t of o.trainees) {
+      if (divergedAt[t.name]) continue;
+      const loss = trainStep(t, batch);
+      steps++;
+      if (!Number.isFinite(loss)) divergedAt[t.name] = { iteration: i, epoch, loss: finiteOrNull(loss) };
+    }
+    stepMs += performance.now() - t0;
+    disposeBatch(batch);
+    if (i % iterationsPerEpoch === 0) {
+      const e0 = performance.now();
+      for (const t of o.trainees) {
+        for (const [setName, set] of Object.entries(o.evalSets)) {
+          accuracy[t.name]![setName]!.push(evaluateAccuracy(t.net, set));
+          evalPasses++;
+        }
+      }
+      evalMs += performance.now() - e0;
+      o.onEpoch?.(epoch);
+      epoch++;
+    }
+  }
+  return { accuracy, divergedAt, iterationsPerEpoch, msPerStep: stepMs / Math.max(1, steps), evalMs, evalPasses };
+}
