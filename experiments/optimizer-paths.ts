@@ -29,7 +29,7 @@ const lecture: PathsConfig = {
 /** Every point of one optimizer's walk, start included (steps + 1 points). */
 export function walk(name: OptimizerName, lr: number, start: [number, number], steps: number): { x: number[]; y: number[] } {
   const opt = makeOptimizer(name, lr);
-  const p = tf.variable(tf.tensor1d(start));
+  const p = tf.tidy(() => tf.variable(tf.tensor1d(start)));
   const x = [start[0]];
   const y = [start[1]];
   for (let i = 0; i < steps; i++) {

@@ -55,6 +55,15 @@ export class Mlp {
   constructor(readonly spec: MlpSpec, initRng: Rng) {
     const { sizes } = spec;
     if (sizes.length < 2) throw new Error('an MLP needs at least an input and an output size');
+    // tidy frees the initial-value tensors; tf.variable keeps its own reference to the data.
+    tf.tidy(() => this.makeParams(initRng));
+    this.affine = spec.tfjsGradient ? denseTfjsGrad : dense;
+    this.dropoutRng = new Rng(initRng.nextUint32(), 'dropout');
+  }
+
+  private makeParams(initRng: Rng): void {
+    const { spec } = this;
+    const { sizes } = spec;
     for (let l = 0; l + 1 < sizes.length; l++) {
       const fanIn = sizes[l]!;
       const fanOut = sizes[l + 1]!;
@@ -70,8 +79,6 @@ export class Mlp {
         });
       }
     }
-    this.affine = spec.tfjsGradient ? denseTfjsGrad : dense;
-    this.dropoutRng = new Rng(initRng.nextUint32(), 'dropout');
   }
 
   /** Trainable parameters in a fixed order (the optimizers keep state by position). */

@@ -28,7 +28,8 @@ class SlotStore {
   get(i: number, like: tf.Tensor): tf.Variable {
     let slot = this.slots[i];
     if (slot === undefined) {
-      slot = tf.variable(tf.zerosLike(like), false);
+      // tidy frees the zeros tensor the variable was made from (tf.variable keeps its own copy).
+      slot = tf.tidy(() => tf.variable(tf.zerosLike(like), false));
       this.slots[i] = slot;
     }
     return slot;
