@@ -1,0 +1,105 @@
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MNIST_FILES, defaultMnistDir } from '../src/data/mnist.js';
+import { readResult } from '../src/results/store.js';
+import { runCli } from './helpers/cli.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'cli-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A bad input: exit code 2, exactly one line on stderr, nothing on stdout. */
+async function expectOneLineError(args: string[], message: string, env: Record<string, string> = {}) {
+  const r = await runCli('experiment.ts', args, env);
+  expect(r.stderr).toBe(`error: ${message}\n`);
+  expect(r.code).toBe(2);
+  return r;
+}
+
+describe('experiment CLI', () => {
+  it('lists the studies', async () => {
+    const r = await runCli('experiment.ts', ['list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^S1 +optimizer-paths /m);
+    expect(r.stdout).toMatch(/^S2 +optimizers-mnist /m);
+  });
+
+  it('--help names the flags', async () => {
+    const r = await runCli('experiment.ts', ['--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--profile', '--seed', '--seeds', '--backend', '--out', '--mnist-dir']) expect(r.stdout).toContain(flag);
+  });
+
+  it('runs S1 end to end and writes a valid result whose claims hold', async () => {
+    const out = join(scratch, 'run');
+    const r = await runCli('experiment.ts', ['optimizer-paths', '--out', out, '--backend', 'wasm']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('backend: wasm');
+    expect(r.stdout).toContain(`wrote ${join(out, 'optimizer-paths.json')}`);
+    const result = readResult(join(out, 'optimizer-paths.json'));
+    expect(result.environment.backend).toBe('wasm');
+    expect(result.claims.length).toBeGreaterThan(0);
+    expect(result.claims.filter((c) => !c.holds)).toEqual([]);
+    // atomic write: no temporary file left beside it
+    expect(readdirSync(out)).toEqual(['optimizer-paths.json']);
+  });
+
+  it('unknown study', async () => {
+    const listed = (await runCli('experiment.ts', ['list'])).stdout;
+    await expectOneLineError(['nope'], "unknown study 'nope' (known: " + listed.split('\n').filter(Boolean).map((l) => l.split(/ +/)[1]).join(', ') + ", all; see 'list')");
+  });
+
+  it('negative, fractional and non-numeric seeds', async () => {
+    await expectOneLineError(['optimizer-paths', '--seed', '-1'], "--seed must be a whole number >= 0, got '-1'");
+    await expectOneLineError(['optimizer-paths', '--seed', '1.5'], "--seed must be a whole number >= 0, got '1.5'");
+    await expectOneLineError(['optimizer-paths', '--seeds', '0'], "--seeds must be a whole number >= 1, got '0'");
+    await expectOneLineError(['optimizer-paths', '--seed', 'abc'], "--seed must be a whole number >= 0, got 'abc'");
+  });
+
+  it('unknown backend and profile', async () => {
+    await expectOneLineError(['optimizer-paths', '--backend', 'nope'], "--backend must be one of auto, tensorflow, wasm, cpu; got 'nope'");
+    await expectOneLineError(['optimizer-paths', '--profile', 'x'], "--profile must be one of lecture, quick; got 'x'");
+  });
+
+  it('a backend that cannot load is an error', async () => {
+    const r = await runCli('experiment.ts', ['optimizer-paths', '--backend', 'tensorflow', '--out', join(scratch, 'tf')]);
+    if (r.code === 0) return; // tfjs-node is installed on this machine: nothing to check
+    expect(r.stderr).toMatch(/^error: backend 'tensorflow' cannot be loaded: .+\n$/);
+    expect(r.code).toBe(2);
+  });
+
+  it('a corrupt IDX file in --mnist-dir is named, and nothing is trained', async () => {
+    const d = mkdtempSync(join(scratch, 'mnist-'));
+    for (const f of Object.values(MNIST_FILES)) copyFileSync(join(defaultMnistDir(), f), join(d, f));
+    const bad = readFileSync(join(d, MNIST_FILES.trainImages)).subarray(0, 5000);
+    writeFileSync(join(d, MNIST_FILES.trainImages), bad);
+    await expectOneLineError(
+      ['optimizers-mnist', '--profile', 'quick', '--mnist-dir', d, '--out', join(scratch, 'x')],
+      `MNIST file corrupt: ${join(d, MNIST_FILES.trainImages)}: header says 60000 images (47040016 bytes) but the file has 5000 bytes`,
+    );
+    // MNIST_DIR works the same way
+    await expectOneLineError(['optimizers-mnist', '--out', join(scratch, 'x')], `MNIST file corrupt: ${join(d, MNIST_FILES.trainImages)}: header says 60000 images (47040016 bytes) but the file has 5000 bytes`, { MNIST_DIR: d });
+  });
+
+  it('an --out that is a file, or cannot be made, and the file is left alone', async () => {
+    const file = join(scratch, 'a-file');
+    writeFileSync(file, 'keep me');
+    await expectOneLineError(['optimizer-paths', '--out', file], `--out ${file} is a file, not a folder`);
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+    await expectOneLineError(['optimizer-paths', '--out', join(file, 'sub')], `--out ${join(file, 'sub')} is not writable (ENOTDIR)`);
+  });
+
+  it('an unknown flag', async () => {
+    await expectOneLineError(['optimizer-paths', '--sede', '3'], 'Unknown argument: sede');
+  });
+
+  it('a failed run leaves the previous result intact', async () => {
+    const out = join(scratch, 'keep');
+    expect((await runCli('experiment.ts', ['optimizer-paths', '--out', out])).code).toBe(0);
+    const before = readFileSync(join(out, 'optimizer-paths.json'), 'utf8');
+    await runCli('experiment.ts', ['optimizer-paths', '--out', out, '--seed', 'x']);
+    expect(existsSync(join(out, 'optimizer-paths.json'))).toBe(true);
+    expect(readFileSync(join(out, 'optimizer-paths.json'), 'utf8')).toBe(before);
+  });
+});
