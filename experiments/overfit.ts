@@ -1,0 +1,265 @@
+/**
+ * S6 overfit: a 7-layer ReLU/He net trained on only 300 MNIST images memorises them; weight
+ * decay and dropout narrow the gap between training and test accuracy.
+ *
+ * Four variants, each its own run (as the lecture runs separate scripts):
+ *   plain (201 epochs) and weight decay lambda 0.1 (201 epochs) start from the same initial
+ *   weights and see the same minibatches, so their curves differ only by the decay term;
+ *   dropout 0.2 (301 epochs) and its no-dropout control (301 epochs) likewise share weights
+ *   and batches with each other, but not with plain.
+ * Every variant draws from its pair's own named random streams, so `--variant X` alone gives
+ * exactly the numbers X has in a run of all four.
+ *
+ * Accuracy is measured in evaluation mode every epoch on the 300 training images and on the
+ * test images (all 10,000 at lecture scale): one batched forward pass per set, no gradient tape
+ * (trainEpochs/evaluateAccuracy); that evaluation is most of the run's time, so we record it.
+ */
+import type { Options } from 'yargs';
+import { IMAGE_SIZE, type MnistSplit } from '../src/data/mnist.js';
+import { UserError } from '../src/errors.js';
+import { Mlp } from '../src/nn/mlp.js';
+import { makeOptimizer } from '../src/optim/optimizers.js';
+import { Rng } from '../src/rng.js';
+import { defineStudy, type ClaimCheck, type StudyRun } from '../src/study.js';
+import { disposeBatch, toBatch } from '../src/train/batches.js';
+import { trainEpochs, type Divergence } from '../src/train/loop.js';
+
+export const VARIANTS = ['plain', 'weight-decay', 'dropout', 'dropout-control'] as const;
+export type Variant = (typeof VARIANTS)[number];
+export const VARIANT_CHOICES = [...VARIANTS, 'all'] as const;
+
+export interface VariantSpec {
+  epochs: number;
+  /** lambda of 0.5*lambda*sum(W^2); 0 = none. */
+  weightDecay: number;
+  /** Dropout ratio after every hidden activation; 0 = none. */
+  dropout: number;
+  /** Variants of one pair share initial weights and minibatches (named random streams). */
+  pair: 'decay' | 'dropout';
+}
+
+export interface OverfitConfig {
+  /** The first N training images. */
+  trainSize: number;
+  /** The first N test images (10,000 = all). */
+  testSize: number;
+  hidden: number[];
+  lr: number;
+  batchSize: number;
+  specs: Record<Variant, VariantSpec>;
+  /** Which variants this run trains (--variant). */
+  variants: Variant[];
+  /** Epochs at the end whose mean is recorded beside the final value (the claims use the final value). */
+  tail: number;
+}
+
+const lecture: OverfitConfig = {
+  trainSize: 300,
+  testSize: 10000,
+  hidden: [100, 100, 100, 100, 100, 100],
+  lr: 0.01,
+  batchSize: 100,
+  specs: {
+    plain: { epochs: 201, weightDecay: 0, dropout: 0, pair: 'decay' },
+    'weight-decay': { epochs: 201, weightDecay: 0.1, dropout: 0, pair: 'decay' },
+    dropout: { epochs: 301, weightDecay: 0, dropout: 0.2, pair: 'dropout' },
+    'dropout-control': { epochs: 301, weightDecay: 0, dropout: 0, pair: 'dropout' },
+  },
+  variants: [...VARIANTS],
+  tail: 10,
+};
+
+/**
+ * CI-sized: the same 300 images, net and epochs (fewer epochs would not let the plain net reach
+ * 1.0, so the claims could not be checked), but only the first 1,000 test images: the test
+ * pass is what costs.
+ */
+const quick: OverfitConfig = { ...lecture, testSize: 1000 };
+
+// Thresholds of the claims. The lecture's own code, run here, ends plain at 1.00 train / 0.756
+// test, weight decay at 0.92 / 0.733, dropout at 0.62 / 0.49 and its control at 1.00 / 0.762
+// (the issue's numbers); they are recorded beside ours, never used as thresholds.
+/** Plain must fit its 300 images exactly: the lecture's "train reaches 1.0". */
+const PLAIN_TRAIN = 1.0;
+/** Plain's train-test gap must exceed this: the issue's threshold (the lecture's gap is ~0.25). */
+const PLAIN_MIN_GAP = 0.15;
+const LECTURE_FINAL: Record<Variant, { train: number; test: number }> = {
+  plain: { train: 1.0, test: 0.756 },
+  'weight-decay': { train: 0.92, test: 0.733 },
+  dropout: { train: 0.62, test: 0.49 },
+  'dropout-control': { train: 1.0, test: 0.762 },
+};
+
+export interface VariantSummary {
+  epochs: number;
+  finalTrain: number;
+  finalTest: number;
+  finalGap: number;
+  /** Means over the last `tail` epochs (less noisy than one point). */
+  tailTrain: number;
+  tailTest: number;
+  bestTest: number;
+  /** First epoch (0-based) at which train accuracy is 1.0; null if never. */
+  firstEpochTrainAtOne: number | null;
+  diverged: boolean;
+  msPerStep: number;
+  /** Evaluation time: all passes, per pass (300-image and test passes alike), per epoch (both sets). */
+  evalMs: number;
+  evalPasses: number;
+  msPerEvalPass: number;
+  msEvalPerEpoch: number;
+  /** Wall time of this variant (training + evaluation). */
+  wallMs: number;
+}
+
+function firstSubset(split: MnistSplit, n: number): MnistSplit {
+  if (n > split.count) throw new UserError(`overfit needs ${n} images but the split holds ${split.count}`);
+  if (n === split.count) return split;
+  return { count: n, images: split.images.subarray(0, n * IMAGE_SIZE), labels: split.labels.subarray(0, n) };
+}
+
+/** Accuracies are multiples of 1/300 or 1/10,000: five decimals keep them exact enough and the JSON short. */
+const round5 = (x: number): number => Math.round(x * 1e5) / 1e5;
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export function parseVariant(value: unknown): Variant[] {
+  const text = Array.isArray(value) ? String(value[value.length - 1]) : String(value ?? 'all');
+  if (text === 'all') return [...VARIANTS];
+  if ((VARIANTS as readonly string[]).includes(text)) return [text as Variant];
+  throw new UserError(`--variant must be one of ${VARIANT_CHOICES.join(', ')}; got '${text}'`);
+}
+
+export const overfitOptions: Record<string, Options> = {
+  variant: {
+    describe: 'overfit: which variant to train (plain, weight-decay, dropout, dropout-control) or all',
+    type: 'string',
+    default: 'all',
+  },
+};
+
+export const overfit = defineStudy<OverfitConfig>({
+  name: 'overfit',
+  id: 'S6',
+  title: 'Overfitting 300 images: plain, weight decay, dropout',
+  description: '7-layer ReLU/He net on 300 images, SGD 0.01; train/test accuracy per epoch: plain, weight decay 0.1, dropout 0.2 + control',
+  needsMnist: true,
+  profiles: { lecture, quick },
+  options: overfitOptions,
+  configure(config, args) {
+    return { ...config, variants: parseVariant(args.variant) };
+  },
+  run(config, ctx): StudyRun {
+    const mnist = ctx.mnist();
+    const trainSplit = firstSubset(mnist.train, config.trainSize);
+    const evalSets = { train: toBatch(trainSplit), test: toBatch(firstSubset(mnist.test, config.testSize)) };
+    const sizes = [IMAGE_SIZE, ...config.hidden, 10];
+    const accuracy: Record<string, { train: number[]; test: number[] }> = {};
+    const divergedAt: Record<string, Divergence | null> = {};
+    const summary: Record<string, unknown> = { trainImages: config.trainSize, testImages: config.testSize };
+    for (const variant of config.variants) {
+      const spec = config.specs[variant];
+      const net = new Mlp(
+        { sizes, activation: 'relu', init: 'he', weightDecay: spec.weightDecay, dropout: spec.dropout },
+        Rng.stream(ctx.seed, `init:${spec.pair}`),
+      );
+      const optimizer = makeOptimizer('sgd', config.lr);
+      const progress = ctx.progress(variant, spec.epochs);
+      const t0 = performance.now();
+      const r = trainEpochs({
+        trainees: [{ name: variant, net, optimizer }],
+        train: trainSplit,
+        batchSize: config.batchSize,
+        epochs: spec.epochs,
+        rng: Rng.stream(ctx.seed, `batches:${spec.pair}`),
+        evalSets,
+        onEpoch: () => progress.tick(),
+      });
+      const wallMs = performance.now() - t0;
+      progress.done();
+      net.dispose();
+      optimizer.dispose();
+      const train = r.accuracy[variant]!.train!;
+      const test = r.accuracy[variant]!.test!;
+      accuracy[variant] = { train: train.map(round5), test: test.map(round5) };
+      divergedAt[variant] = r.divergedAt[variant] ?? null;
+      const first = train.findIndex((a) => a >= 1);
+      const s: VariantSummary = {
+        epochs: spec.epochs,
+        finalTrain: train.at(-1)!,
+        finalTest: test.at(-1)!,
+        finalGap: train.at(-1)! - test.at(-1)!,
+        tailTrain: mean(train.slice(-config.tail)),
+        tailTest: mean(test.slice(-config.tail)),
+        bestTest: Math.max(...test),
+        firstEpochTrainAtOne: first < 0 ? null : first,
+        diverged: divergedAt[variant] !== null,
+        msPerStep: r.msPerStep,
+        evalMs: r.evalMs,
+        evalPasses: r.evalPasses,
+        msPerEvalPass: r.evalMs / Math.max(1, r.evalPasses),
+        msEvalPerEpoch: r.evalMs / spec.epochs,
+        wallMs,
+      };
+      summary[variant] = s;
+      ctx.log(
+        `${variant}: train ${s.finalTrain.toFixed(3)} test ${s.finalTest.toFixed(4)} after ${spec.epochs} epochs; ` +
+          `evaluation ${(s.msEvalPerEpoch).toFixed(1)} ms per epoch (${(100 * s.evalMs / wallMs).toFixed(0)}% of ${(wallMs / 1000).toFixed(1)} s)`,
+      );
+    }
+    disposeBatch(evalSets.train);
+    disposeBatch(evalSets.test);
+    return { series: { accuracy, divergedAt }, summary };
+  },
+  claims(run): ClaimCheck[] {
+    return overfitClaims(run.summary as Partial<Record<Variant, VariantSummary>>);
+  },
+});
+
+/** The lecture's claims; a claim that needs a variant this run did not train is left out. */
+export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>): ClaimCheck[] {
+  const claims: ClaimCheck[] = [];
+  const numbersOf = (v: Variant) => ({
+    train: s[v]!.finalTrain,
+    test: s[v]!.finalTest,
+    gap: s[v]!.finalGap,
+    lecture: LECTURE_FINAL[v],
+  });
+  const { plain, dropout } = s;
+  const decay = s['weight-decay'];
+  const control = s['dropout-control'];
+  if (plain) {
+    claims.push({
+      id: 'plain-overfits',
+      text: `Plain: train accuracy ends at ${PLAIN_TRAIN.toFixed(1)} and the train-test gap ends above ${PLAIN_MIN_GAP}`,
+      holds: plain.finalTrain >= PLAIN_TRAIN && plain.finalGap > PLAIN_MIN_GAP,
+      numbers: { ...numbersOf('plain'), firstEpochTrainAtOne: plain.firstEpochTrainAtOne },
+    });
+  }
+  if (plain && decay) {
+    claims.push({
+      id: 'weight-decay-narrows-gap',
+      text: 'Weight decay 0.1: train accuracy ends below 1.0 and the train-test gap ends smaller than plain\'s',
+      holds: decay.finalTrain < 1 && decay.finalGap < plain.finalGap,
+      numbers: { ...numbersOf('weight-decay'), plainGap: plain.finalGap },
+    });
+  }
+  if (dropout && control) {
+    claims.push({
+      id: 'dropout-narrows-gap',
+      text: 'Dropout 0.2: the train-test gap ends smaller than its no-dropout control\'s',
+      holds: dropout.finalGap < control.finalGap,
+      numbers: { ...numbersOf('dropout'), control: numbersOf('dropout-control') },
+    });
+    // STUDIES.md: "dropout keeps train below 1.0 longer". The control must reach 1.0 for
+    // "longer" to mean anything; dropout never reaching it counts as longer.
+    const c = control.firstEpochTrainAtOne;
+    const d = dropout.firstEpochTrainAtOne;
+    claims.push({
+      id: 'dropout-fits-later',
+      text: 'Dropout keeps train accuracy below 1.0 for more epochs than its control (which reaches 1.0)',
+      holds: c !== null && (d === null || d > c),
+      numbers: { dropoutFirstEpochAtOne: d, controlFirstEpochAtOne: c, dropoutFinalTrain: dropout.finalTrain },
+    });
+  }
+  return claims;
+}
