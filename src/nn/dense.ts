@@ -1,27 +1,83 @@
 /**
- * The affine layer `x W + b` with a hand-written gradient.
+ * The affine layer `x W + b`, optionally followed by its activation, with a hand-written
+ * gradient.
  *
  * Why: on the wasm backend only plain 2-D matMul runs through XNNPACK. tfjs's own gradient of
  * matMul asks for transposed operands (transposeA/transposeB), which take a loop about ten
  * times slower (DESIGN.md "Facts"). Here the operand is transposed explicitly first, so both
  * gradient products are plain matMuls:
  *   dx = dy W^T,   dW = x^T dy,   db = sum over rows of dy.
+ * Two more savings, each measured in `npm run bench`:
+ *   - the forward pass is one fused kernel (matMul + bias + ReLU/sigmoid);
+ *   - for the first layer, whose input is data, dx is never computed (it is the largest of
+ *     the three products and nobody needs it).
  */
 import * as tf from '@tensorflow/tfjs';
 
-const denseWithExplicitTransposes = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-  save([x, w]);
-  const value = tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
-  const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-    const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-    return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy), tf.sum(dy, 0)];
-  };
-  return { value, gradFunc };
-}) as unknown as Parameters<typeof tf.customGrad>[0]);
+export type FusedActivation = 'linear' | 'relu' | 'sigmoid';
 
-/** `x W + b`, differentiable with plain matMuls only. */
-export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  return denseWithExplicitTransposes(x, w, b) as tf.Tensor2D;
+type GradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.Tensor[];
+
+/** dL/dz from dL/dy for y = act(z), written with the saved output y. */
+function activationGrad(act: FusedActivation, dy: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
+  if (act === 'relu') return tf.mul(dy, tf.step(y)) as tf.Tensor2D;
+  if (act === 'sigmoid') return tf.mul(dy, tf.mul(y, tf.sub(1, y))) as tf.Tensor2D;
+  return dy;
+}
+
+function forward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, act: FusedActivation): tf.Tensor2D {
+  return tf.fused.matMul({ a: x, b: w, bias: b, activation: act }) as tf.Tensor2D;
+}
+
+const ops = new Map<string, (...args: tf.Tensor[]) => tf.Tensor2D>();
+
+/** One customGrad op per (activation, whether x needs a gradient). */
+function op(act: FusedActivation, inputGrad: boolean): (...args: tf.Tensor[]) => tf.Tensor2D {
+  const key = `${act}:${inputGrad}`;
+  let f = ops.get(key);
+  if (f) return f;
+  if (inputGrad) {
+    f = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+      const value = forward(x, w, b, act);
+      save([x, w, value]);
+      const gradFunc: GradFunc = (dy, saved) => {
+        const [xs, ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const dz = activationGrad(act, dy, ys);
+        return [tf.matMul(dz, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dz), tf.sum(dz, 0)];
+      };
+      return { value, gradFunc };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as (...args: tf.Tensor[]) => tf.Tensor2D;
+  } else {
+    // x^T is an extra input (not differentiated) so that the caller can supply it ready-made.
+    f = tf.customGrad(((xT: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+      const value = forward(x, w, b, act);
+      save([xT, value]);
+      const gradFunc: GradFunc = (dy, saved) => {
+        const [xTs, ys] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const dz = activationGrad(act, dy, ys);
+        // customGrad wants one gradient per input; the data's are never used (tfjs checks the
+        // shape of a gradient only for inputs on the path to a variable, so if x ever were
+        // one, this scalar would fail loudly instead of passing a wrong gradient).
+        return [tf.scalar(0), tf.scalar(0), tf.matMul(xTs, dz), tf.sum(dz, 0)];
+      };
+      return { value, gradFunc };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as (...args: tf.Tensor[]) => tf.Tensor2D;
+  }
+  ops.set(key, f);
+  return f;
+}
+
+/** `act(x W + b)`, differentiable with plain matMuls only. */
+export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, act: FusedActivation = 'linear'): tf.Tensor2D {
+  return op(act, true)(x, w, b);
+}
+
+/**
+ * The first layer: `act(x W + b)` where x is data, so no gradient for x is formed.
+ * `xT` is x transposed (the caller can build it for free while assembling the batch).
+ */
+export function denseOnData(x: tf.Tensor2D, xT: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, act: FusedActivation = 'linear'): tf.Tensor2D {
+  return op(act, false)(xT, x, w, b);
 }
 
 /** The same affine map left to tfjs's own matMul gradient (for comparison tests and the benchmark). */

@@ -15,7 +15,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
 import { activate, type Activation } from './activation.js';
-import { dense, denseTfjsGrad } from './dense.js';
+import { dense, denseOnData, denseTfjsGrad, type FusedActivation } from './dense.js';
+import { softmaxCrossEntropy } from './loss.js';
 import { initWeights, type InitScheme } from './init.js';
 
 export const BN_EPS = 1e-6;
@@ -48,7 +49,6 @@ export class Mlp {
   readonly weights: tf.Variable[] = [];
   readonly biases: tf.Variable[] = [];
   readonly bn: BnLayer[] = [];
-  private readonly affine: typeof dense;
   /** Draws dropout masks; seeded so a run repeats exactly. */
   private readonly dropoutRng: Rng;
 
@@ -57,7 +57,6 @@ export class Mlp {
     if (sizes.length < 2) throw new Error('an MLP needs at least an input and an output size');
     // tidy frees the initial-value tensors; tf.variable keeps its own reference to the data.
     tf.tidy(() => this.makeParams(initRng));
-    this.affine = spec.tfjsGradient ? denseTfjsGrad : dense;
     this.dropoutRng = new Rng(initRng.nextUint32(), 'dropout');
   }
 
@@ -113,29 +112,42 @@ export class Mlp {
     return tf.add(tf.mul(xhat, layer.gamma), layer.beta);
   }
 
-  /** Logits for a batch. Call inside tf.tidy (or a gradient function). */
-  logits(x: tf.Tensor2D, mode: Mode): tf.Tensor2D {
-    const { activation, dropout } = this.spec;
+  /**
+   * Logits for a batch. Call inside tf.tidy (or a gradient function). `xT`, the batch
+   * transposed, lets the first layer of a training step skip the gradient for its input.
+   */
+  logits(x: tf.Tensor2D, mode: Mode, xT?: tf.Tensor2D): tf.Tensor2D {
+    const { activation, dropout, tfjsGradient } = this.spec;
     let h = x;
-    const last = this.weights.length - 1;
+    const last = this.weights.length;
     for (let l = 0; l < last; l++) {
-      let a = this.affine(h, this.weights[l] as tf.Tensor2D, this.biases[l] as tf.Tensor1D);
+      const w = this.weights[l] as tf.Tensor2D;
+      const b = this.biases[l] as tf.Tensor1D;
+      const hidden = l < last - 1;
       const bn = this.bn[l];
+      // Fuse the activation into the affine kernel where nothing stands between them.
+      const fused: FusedActivation = hidden && !bn && !tfjsGradient && (activation === 'relu' || activation === 'sigmoid') ? activation : 'linear';
+      let a: tf.Tensor2D;
+      if (tfjsGradient) a = denseTfjsGrad(h, w, b);
+      else if (mode === 'eval') a = tf.fused.matMul({ a: h, b: w, bias: b, activation: fused }) as tf.Tensor2D;
+      else if (l === 0 && xT) a = denseOnData(h, xT, w, b, fused);
+      else a = dense(h, w, b, fused);
+      if (!hidden) return a;
       if (bn) a = this.batchNorm(a, bn, mode);
-      h = activate(activation, a) as tf.Tensor2D;
+      h = fused === 'linear' ? (activate(activation, a) as tf.Tensor2D) : a;
       if (dropout) {
         h = mode === 'train' ? tf.mul(h, this.dropoutMask(h.shape[0], h.shape[1], dropout)) : tf.mul(h, 1 - dropout);
       }
     }
-    return this.affine(h, this.weights[last] as tf.Tensor2D, this.biases[last] as tf.Tensor1D);
+    throw new Error('unreachable: an MLP has at least one layer');
   }
 
   /** Mean softmax cross-entropy of the batch plus the weight-decay term. */
-  loss(x: tf.Tensor2D, yOneHot: tf.Tensor2D, mode: Mode): tf.Scalar {
-    const logits = this.logits(x, mode);
-    const ce = tf.neg(tf.mean(tf.sum(tf.mul(yOneHot, tf.logSoftmax(logits)), 1)));
+  loss(x: tf.Tensor2D, yOneHot: tf.Tensor2D, mode: Mode, xT?: tf.Tensor2D): tf.Scalar {
+    const logits = this.logits(x, mode, xT);
+    const ce = this.spec.tfjsGradient ? (tf.neg(tf.mean(tf.sum(tf.mul(yOneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar) : softmaxCrossEntropy(logits, yOneHot);
     const lambda = this.spec.weightDecay ?? 0;
-    if (lambda === 0) return ce as tf.Scalar;
+    if (lambda === 0) return ce;
     const penalty = tf.addN(this.weights.map((w) => tf.sum(tf.square(w))));
     return tf.add(ce, tf.mul(penalty, 0.5 * lambda)) as tf.Scalar;
   }
@@ -144,9 +156,9 @@ export class Mlp {
    * The training-mode loss before the update and its gradient for every parameter of
    * params(), in that order; the caller disposes the gradients.
    */
-  gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D): { loss: number; grads: tf.Tensor[] } {
+  gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D, xT?: tf.Tensor2D): { loss: number; grads: tf.Tensor[] } {
     const params = this.params();
-    const { value, grads } = tf.variableGrads(() => this.loss(x, yOneHot, 'train'), params);
+    const { value, grads } = tf.variableGrads(() => this.loss(x, yOneHot, 'train', xT), params);
     const loss = value.dataSync()[0]!;
     value.dispose();
     return { loss, grads: params.map((p) => grads[p.name]!) };

@@ -10,6 +10,15 @@ export interface Batch {
   x: tf.Tensor2D;
   y: tf.Tensor2D;
   labels: Uint8Array;
+  /** x transposed (784 x n), for training batches: the first layer's weight gradient is xT dy. */
+  xT?: tf.Tensor2D;
+}
+
+/** The rows of a row-major n x d matrix as a d x n matrix; cheaper here than a kernel launch. */
+function transposed(data: Float32Array, n: number, d: number): Float32Array {
+  const out = new Float32Array(n * d);
+  for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) out[c * n + r] = data[r * d + c]!;
+  return out;
 }
 
 export function oneHot(labels: Uint8Array): Float32Array {
@@ -26,14 +35,16 @@ export function toBatch(split: MnistSplit): Batch {
   };
 }
 
-/** A batch of `size` rows drawn with replacement. */
+/** A training batch of `size` rows drawn with replacement, with its transpose. */
 export function sampleBatch(split: MnistSplit, size: number, rng: Rng): Batch {
-  return toBatch(gatherRows(split, rng.choice(split.count, size)));
+  const rows = gatherRows(split, rng.choice(split.count, size));
+  return { ...toBatch(rows), xT: tf.tensor2d(transposed(rows.images, rows.count, IMAGE_SIZE), [IMAGE_SIZE, rows.count]) };
 }
 
 export function disposeBatch(b: Batch): void {
   b.x.dispose();
   b.y.dispose();
+  b.xT?.dispose();
 }
 
 /** Share of rows whose predicted class equals the label. */

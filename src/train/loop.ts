@@ -28,7 +28,7 @@ export interface Divergence {
 
 /** One update of one network; returns the loss before the update. */
 export function trainStep(t: Trainee, batch: Batch): number {
-  const { loss, grads } = t.net.gradients(batch.x, batch.y);
+  const { loss, grads } = t.net.gradients(batch.x, batch.y, batch.xT);
   if (Number.isFinite(loss)) t.optimizer.update(t.net.params(), grads);
   tf.dispose(grads);
   return loss;
