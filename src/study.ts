@@ -51,6 +51,18 @@ export interface Study<C extends object = object> {
   configure?(config: C, args: Record<string, unknown>): C;
   run(config: C, ctx: StudyContext): Promise<StudyRun> | StudyRun;
   claims(run: StudyRun, config: C): ClaimCheck[];
+  /**
+   * The numbers CI guards against committed baselines, each with its tolerance (absolute,
+   * in the number's own unit). Without it, src/regression.ts picks the summary's final losses
+   * and accuracies by name with default tolerances.
+   */
+  keyNumbers?(run: StudyRun, config: C): Record<string, KeyNumber>;
+}
+
+export interface KeyNumber {
+  value: number;
+  /** Allowed absolute deviation from the baseline. */
+  tolerance: number;
 }
 
 /** Lets a registry hold studies of different config types. */

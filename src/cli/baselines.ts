@@ -1,0 +1,59 @@
+/**
+ * `npm run baselines [-- <study...>]`: regenerates, on purpose, the committed baselines that
+ * CI's regression suite compares against (results/baselines/quick/<study>.json): each study's
+ * quick profile with seed 0, its key numbers and their tolerances.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { STUDIES, findStudy } from '../../experiments/index.js';
+import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../backend.js';
+import { resolveMnistDir } from '../data/mnist.js';
+import { UserError } from '../errors.js';
+import { BASELINE_DIR, baselineFrom, readBaseline, writeBaseline } from '../regression.js';
+import { mnistFrom } from '../runner.js';
+import { oneOf } from './args.js';
+import { runMain } from './main.js';
+import { runQuickProfile } from '../regression.js';
+
+async function baselines(argv: string[]): Promise<number> {
+  const a = await yargs(argv)
+    .scriptName('npm run baselines --')
+    .usage('$0 [study...]\n\nReruns the quick profile (seed 0) of every study, or of those named, and rewrites results/baselines/quick/<study>.json.')
+    .option('backend', { default: 'wasm', coerce: oneOf('backend', BACKEND_CHOICES), describe: 'backend the baselines are measured on' })
+    .option('mnist-dir', { type: 'string', describe: 'folder with the MNIST IDX files' })
+    .option('verbose', { type: 'boolean', default: false })
+    .strict()
+    .help()
+    .version(false)
+    .parseAsync();
+  const names = (a._ as string[]).map(String);
+  const studies = names.length === 0 ? STUDIES : names.map((n) => findStudy(n) ?? (() => { throw new UserError(`unknown study '${n}' (known: ${STUDIES.map((s) => s.name).join(', ')})`); })());
+  const mnistDir = resolveMnistDir(a['mnist-dir']);
+  if (studies.some((s) => s.needsMnist)) mnistFrom(mnistDir);
+  const backend = await selectBackend(a.backend as BackendChoice);
+  process.stdout.write(`backend: ${backend.name}\n`);
+  mkdirSync(BASELINE_DIR, { recursive: true });
+  const scratch = mkdtempSync(join(tmpdir(), 'baselines-'));
+  try {
+    for (const study of studies) {
+      const t0 = performance.now();
+      const result = await runQuickProfile(study, scratch, mnistDir);
+      const before = readBaseline(study.name);
+      const b = baselineFrom(study, result);
+      const path = writeBaseline(b);
+      const failing = result.claims.filter((c) => !c.holds).map((c) => c.id);
+      process.stdout.write(
+        `${study.name}: ${Object.keys(b.numbers).length} numbers, ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${path}` +
+          `${before ? '' : ' (new)'}${failing.length ? `; claims FAIL at quick scale: ${failing.join(', ')}` : ''}\n`,
+      );
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return 0;
+}
+
+await runMain(() => baselines(hideBin(process.argv)));

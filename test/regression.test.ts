@@ -1,0 +1,58 @@
+/**
+ * CI's accuracy regression: every study's quick profile with seed 0 must (1) keep every
+ * lecture claim holding and (2) keep its key numbers within the tolerances of the committed
+ * baselines (results/baselines/quick/*.json; regenerate on purpose with `npm run baselines`).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { STUDIES, findStudy } from '../experiments/index.js';
+import { defaultMnistDir } from '../src/data/mnist.js';
+import { compareToBaseline, describeDrift, keyNumbersOf, readBaseline, runQuickProfile } from '../src/regression.js';
+import type { StudyResult } from '../src/results/schema.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'regression-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const mnistDir = process.env.MNIST_DIR ?? defaultMnistDir();
+const results = new Map<string, StudyResult>();
+
+describe('quick profiles against their baselines', () => {
+  for (const study of STUDIES) {
+    it(`${study.id} ${study.name}`, async () => {
+      const t0 = performance.now();
+      const result = await runQuickProfile(study, join(scratch, study.name), mnistDir);
+      results.set(study.name, result);
+      console.log(`regression: ${study.name} quick run took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+      const failing = result.claims.filter((c) => !c.holds).map((c) => `${c.id}: ${c.text} -- ${JSON.stringify(c.numbers)}`);
+      expect(failing, `claims that FAIL in ${study.name}'s quick run`).toEqual([]);
+
+      const baseline = readBaseline(study.name);
+      expect(baseline, `no baseline for ${study.name}: run npm run baselines ${study.name}`).not.toBeNull();
+      const drifts = compareToBaseline(baseline!, keyNumbersOf(study, result)).map((d) => describeDrift(study.name, d));
+      expect(drifts, `numbers outside their tolerance in ${study.name}`).toEqual([]);
+    });
+  }
+});
+
+/** Wall-clock figures (ms per step, evaluation time) differ between runs by nature. */
+function withoutTimings(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutTimings);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([k]) => !/(^ms|Ms$|ms[A-Z]|time|duration|seconds)/i.test(k)).map(([k, v]) => [k, withoutTimings(v)]));
+  }
+  return value;
+}
+
+describe('determinism', () => {
+  it('two quick runs of one study with one seed give identical numbers', async () => {
+    // The S5 quick run trains BN and plain nets with MNIST batches: cheap and exercises every
+    // random draw (inits, batch sampling) and the running statistics.
+    const study = findStudy('batchnorm')!;
+    const first = results.get(study.name) ?? (await runQuickProfile(study, join(scratch, 'det-1'), mnistDir));
+    const second = await runQuickProfile(study, join(scratch, 'det-2'), mnistDir);
+    expect(withoutTimings(second.runs[0]!.series)).toEqual(withoutTimings(first.runs[0]!.series));
+    expect(withoutTimings(second.runs[0]!.summary)).toEqual(withoutTimings(first.runs[0]!.summary));
+  });
+});
