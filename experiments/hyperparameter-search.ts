@@ -16,6 +16,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SIZE, gatherRows, type MnistSplit } from '../src/data/mnist.js';
+import { describeEnvironment } from '../src/environment.js';
 import { UserError } from '../src/errors.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { makeOptimizer } from '../src/optim/optimizers.js';
@@ -200,7 +201,15 @@ interface StageRecord {
   decay: Range;
 }
 
-type JournalRecord = TrialRecord | StageRecord;
+/** Written each time the journal is opened: which code ran which trials. */
+interface SessionRecord {
+  kind: 'session';
+  gitCommit: string | null;
+  startedAt: string;
+  resumed: boolean;
+}
+
+type JournalRecord = TrialRecord | StageRecord | SessionRecord;
 
 /** What is compared when resuming: a journal from another config, seed or backend is refused. */
 interface JournalHeader {
@@ -265,6 +274,10 @@ export function rankTrials<T extends Scored>(trials: T[]): T[] {
 
 export function journalPath(outDir: string, profile: StudyContext['profile'], seed: number): string {
   return join(outDir, resultFileName('hyperparameter-search', profile).replace(/\.json$/, `.seed${seed}.journal.jsonl`));
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function sameRange(a: Range, b: Range): boolean {
@@ -342,11 +355,11 @@ export const hyperparameterSearch = defineStudy<HyperparameterSearchConfig>({
     if (typeof args.stages === 'number') out.stages = args.stages;
     return out;
   },
-  run(config, ctx): StudyRun {
+  async run(config, ctx): Promise<StudyRun> {
     const split = splitData(ctx.mnist().train, config, ctx.seed);
     const data: EvalData = { train: split.train, val: toBatch(split.val), trainEval: toBatch(split.train) };
     try {
-      return search(config, ctx, data);
+      return await search(config, ctx, data);
     } finally {
       disposeBatch(data.val);
       disposeBatch(data.trainEval);
@@ -358,7 +371,7 @@ export const hyperparameterSearch = defineStudy<HyperparameterSearchConfig>({
 });
 
 /** The whole search for one seed: stages of trials (journaled), then the final pick on the test set. */
-function search(config: HyperparameterSearchConfig, ctx: StudyContext, data: EvalData): StudyRun {
+async function search(config: HyperparameterSearchConfig, ctx: StudyContext, data: EvalData): Promise<StudyRun> {
   // The journal: resumed (same header) or started over.
   const path = journalPath(ctx.outDir, ctx.profile, ctx.seed);
   const header: JournalHeader = { journal: 'hyperparameter-search', format: 1, seed: ctx.seed, profile: ctx.profile, backend: tf.getBackend(), config };
@@ -375,13 +388,20 @@ function search(config: HyperparameterSearchConfig, ctx: StudyContext, data: Eva
     else if (Journal.exists(path)) ctx.log(`replacing the journal ${path} (use --resume to continue it instead)`);
     journal = Journal.create<JournalHeader, JournalRecord>(path, header);
   }
+  const gitCommit = describeEnvironment().gitCommit;
+  const lastSession = previous.filter((r): r is SessionRecord => r.kind === 'session').pop();
+  if (lastSession && lastSession.gitCommit !== gitCommit) {
+    // Not refused: the commit may not touch training. But the result mixes code versions.
+    ctx.log(`warning: the journal's trials so far ran at commit ${lastSession.gitCommit ?? 'unknown'}, this run is at ${gitCommit ?? 'unknown'}; start over (no --resume) if the training code changed`);
+  }
+  journal.append({ kind: 'session', gitCommit, startedAt: new Date().toISOString(), resumed: previous.length > 0 });
   const done = new Map<string, TrialRecord>();
   const stageRanges = new Map<number, StageRecord>();
   for (const r of previous) {
     if (r.kind === 'trial') {
       const key = `${r.stage}:${r.trial}`;
       if (!done.has(key)) done.set(key, r);
-    } else stageRanges.set(r.stage, r);
+    } else if (r.kind === 'stage') stageRanges.set(r.stage, r);
   }
 
   const total = config.trials * config.stages;
@@ -425,6 +445,9 @@ function search(config: HyperparameterSearchConfig, ctx: StudyContext, data: Eva
           ran++;
           ranMs += rec.ms;
           if (rec.diverged) ctx.log(`trial ${stage}:${i} (lr ${fmt(hp.lr)}) diverged in epoch ${rec.diverged.epoch}; the search goes on`);
+          // Training is synchronous: give the event loop a turn so Ctrl-C (the CLI's SIGINT
+          // handler) stops the search between trials instead of after the whole search.
+          await yieldToEventLoop();
         }
         trials.push(rec);
         progress.tick();

@@ -198,13 +198,13 @@ describe('S7 search', () => {
     const dirA = tempDir();
     const full = await runTiny(harness(dirA));
 
-    // The "killed" search: header, stage-1 line, two finished trials, then half of a third line.
+    // The "killed" search: everything up to the second finished trial, then half of the next line.
     const dirB = tempDir();
     const pathA = journalPath(dirA, 'quick', 0);
     const pathB = journalPath(dirB, 'quick', 0);
-    const kept = readFileSync(pathA, 'utf8').split('\n').slice(0, 4);
-    const torn = readFileSync(pathA, 'utf8').split('\n')[4]!.slice(0, 40);
-    writeFileSync(pathB, kept.join('\n') + '\n' + torn);
+    const linesA = readFileSync(pathA, 'utf8').split('\n');
+    const second = linesA.findIndex((l, i) => l.includes('"kind":"trial"') && linesA.slice(0, i).filter((x) => x.includes('"kind":"trial"')).length === 1);
+    writeFileSync(pathB, linesA.slice(0, second + 1).join('\n') + '\n' + linesA[second + 1]!.slice(0, 40));
 
     const h = harness(dirB, { resume: true });
     const resumed = await runTiny(h);
