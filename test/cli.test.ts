@@ -103,3 +103,41 @@ describe('experiment CLI', () => {
     expect(readFileSync(join(out, 'optimizer-paths.json'), 'utf8')).toBe(before);
   });
 });
+
+describe('interruption', () => {
+  it('Ctrl-C (SIGINT) mid-run ends the run at once; the previous result is intact, no temporary file', async () => {
+    const { spawn } = await import('node:child_process');
+    const out = join(scratch, 'sigint');
+    const previous = await runCli('experiment.ts', ['optimizer-paths', '--out', out]);
+    expect(previous.code).toBe(0);
+    // a stand-in for an earlier lecture result: it must survive the interrupted run untouched
+    writeFileSync(join(out, 'optimizers-mnist.quick.json'), '{"earlier": true}\n');
+    const child = spawn(join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx'), [join(import.meta.dirname, '..', 'src', 'cli', 'experiment.ts'), 'optimizers-mnist', '--profile', 'quick', '--out', out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    // wait until training has started, then interrupt
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (stdout.includes('S2 optimizers-mnist')) {
+          clearInterval(timer);
+          setTimeout(resolve, 1500);
+        }
+      }, 100);
+    });
+    // tsx forwards the signal to the node process it runs
+    child.kill('SIGINT');
+    const t0 = Date.now();
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // ended by the signal: tsx reports it as 130 (128 + SIGINT), node itself as the signal
+    expect(code === 130 || signal === 'SIGINT').toBe(true);
+    expect(stdout).not.toContain('wrote');
+    void stderr;
+    expect(readFileSync(join(out, 'optimizers-mnist.quick.json'), 'utf8')).toBe('{"earlier": true}\n');
+    expect(readdirSync(out).sort()).toEqual(['optimizer-paths.json', 'optimizers-mnist.quick.json']);
+  });
+});

@@ -1,17 +1,16 @@
 /**
  * Shared entry-point wrapper: every command runs inside it, so a bad input is one line on
- * stderr and a non-zero exit, and an interruption never leaves a half-written file (results
- * are written atomically; see src/results/store.ts).
+ * stderr and a non-zero exit.
  */
 import { UserError } from '../errors.js';
 
 export async function runMain(body: (argv: string[]) => Promise<number>): Promise<never> {
   const argv = process.argv.slice(2);
   const verbose = argv.includes('--verbose');
-  process.on('SIGINT', () => {
-    process.stderr.write('\ninterrupted: nothing was written for the run in progress; earlier results are intact\n');
-    process.exit(130);
-  });
+  // No SIGINT handler on purpose: training loops are synchronous, so a JS handler would only
+  // run after the loop ends and Ctrl-C would seem ignored for minutes. The default action
+  // ends the process at once, and nothing is lost: results are written whole or not at all
+  // (temporary file + rename) and a search's journal is flushed trial by trial.
   let code: number;
   try {
     code = await body(argv);
