@@ -141,3 +141,22 @@ describe('interruption', () => {
     expect(readdirSync(out).sort()).toEqual(['optimizer-paths.json', 'optimizers-mnist.quick.json']);
   });
 });
+
+describe('workers', () => {
+  it('several studies in two worker processes give the same numbers as one process', async () => {
+    const one = join(scratch, 'w1');
+    const two = join(scratch, 'w2');
+    const studies = ['optimizer-paths', 'init-activations'];
+    const r1 = await runCli('experiment.ts', [...studies, '--out', one, '--workers', '1']);
+    const r2 = await runCli('experiment.ts', [...studies, '--out', two, '--workers', '2']);
+    expect(r1.code).toBe(0);
+    expect(r2.code).toBe(0);
+    expect(r2.stdout).toContain('running 2 studies in 2 worker processes');
+    for (const s of studies) {
+      const a = readResult(join(one, `${s}.json`));
+      const b = readResult(join(two, `${s}.json`));
+      expect(b.runs[0]!.series).toEqual(a.runs[0]!.series);
+      expect(b.claims).toEqual(a.claims);
+    }
+  });
+});

