@@ -152,7 +152,7 @@ async function runInWorkers(studies: AnyStudy[], a: RunArgs, mnistDir: string): 
 const EXPECTED_ORDER = ['optimizers-mnist', 'init-mnist', 'hyperparameter-search', 'overfit', 'batchnorm', 'init-activations', 'optimizer-paths'];
 
 function formatValue(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(4) : v.toExponential(3);
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e15 ? String(v) : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(4) : v.toExponential(3);
   if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;

@@ -20,7 +20,10 @@ export function spread(values: number[]): Spread {
   return { mean, std: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values), n };
 }
 
-/** Walks same-shaped summaries; numbers become a Spread, other leaves keep the first seed's value. */
+/**
+ * Walks same-shaped summaries; numbers become a Spread (arrays element by element, e.g. a
+ * per-layer list), other leaves keep the first seed's value.
+ */
 export function aggregateSummaries(summaries: unknown[]): unknown {
   const first = summaries[0];
   if (summaries.length === 1) return first;
@@ -28,7 +31,11 @@ export function aggregateSummaries(summaries: unknown[]): unknown {
     const nums = summaries.filter((s): s is number => typeof s === 'number' && Number.isFinite(s));
     return nums.length === 0 ? null : spread(nums);
   }
-  if (first !== null && typeof first === 'object' && !Array.isArray(first)) {
+  if (Array.isArray(first)) {
+    const sameLength = summaries.every((s) => Array.isArray(s) && s.length === first.length);
+    return sameLength ? first.map((_, i) => aggregateSummaries(summaries.map((s) => (s as unknown[])[i]))) : first;
+  }
+  if (first !== null && typeof first === 'object') {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(first)) out[key] = aggregateSummaries(summaries.map((s) => (s as Record<string, unknown>)?.[key]));
     return out;

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { aggregateSummaries, combineClaims, spread } from '../src/results/aggregate.js';
+
+describe('seed aggregation', () => {
+  it('spread gives mean, sample std, min and max', () => {
+    expect(spread([1, 2, 3])).toEqual({ mean: 2, std: 1, min: 1, max: 3, n: 3 });
+  });
+
+  it('turns numbers into spreads, arrays element by element, and keeps other leaves', () => {
+    const agg = aggregateSummaries([
+      { loss: 1, perLayer: [1, 10], name: 'a', ok: true },
+      { loss: 3, perLayer: [3, 30], name: 'a', ok: false },
+    ]) as Record<string, unknown>;
+    expect(agg.loss).toEqual({ mean: 2, std: Math.SQRT2, min: 1, max: 3, n: 2 });
+    expect((agg.perLayer as { mean: number }[]).map((s) => s.mean)).toEqual([2, 20]);
+    expect(agg.name).toBe('a');
+    expect(agg.ok).toBe(true);
+  });
+
+  it('a single seed is passed through unchanged', () => {
+    const s = { loss: 1, perLayer: [1, 2] };
+    expect(aggregateSummaries([s])).toBe(s);
+  });
+
+  it('a claim holds over seeds only if it holds for every seed', () => {
+    const claims = combineClaims([
+      { seed: 0, claims: [{ id: 'c', text: 't', holds: true, numbers: { x: 1 } }] },
+      { seed: 1, claims: [{ id: 'c', text: 't', holds: false, numbers: { x: 3 } }] },
+    ]);
+    expect(claims[0]!.holds).toBe(false);
+    expect(claims[0]!.numbers.seedsHolding).toBe('1/2');
+    expect((claims[0]!.numbers.x as { mean: number }).mean).toBe(2);
+    expect(claims[0]!.perSeed).toHaveLength(2);
+  });
+});
