@@ -46,7 +46,7 @@ export function overfitRows(result: StudyResult): Json[] {
 export function s6Figures(result: StudyResult): Figure[] {
   const rows = overfitRows(result);
   const order = [...new Set(rows.map((r) => r.panel as string))];
-  const x = { field: 'epoch', type: 'quantitative', title: 'epochs', scale: { nice: false } };
+  const x = { field: 'epoch', type: 'quantitative', title: 'epochs', scale: { nice: false }, axis: { tickCount: 5 } };
   const y = { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] } };
   const sets = ['train', 'test'];
   const color = { field: 'set', type: 'nominal', title: null, scale: { domain: sets, range: ['#1f77b4', '#ff7f0e'] } };
@@ -66,7 +66,8 @@ export function s6Figures(result: StudyResult): Figure[] {
     facet: { field: 'panel', type: 'nominal', sort: order, title: null, header: { labelFontSize: 13 } },
     columns: 2,
     spec: { width: 300, height: 190, layer: layers },
-    resolve: { scale: { x: 'independent' } },
+    // Every panel keeps its own epoch axis (201 or 301 epochs) and its own y axis, so the panels line up.
+    resolve: { scale: { x: 'independent' }, axis: { y: 'independent' } },
     spacing: { row: 16, column: 24 },
     config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), orient: 'top' } },
   };
