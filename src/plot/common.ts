@@ -62,12 +62,12 @@ export interface BandPoint {
  * the length). A point where some seed is null (diverged) gets the statistics of the others
  * and is null only when every seed is.
  */
-export function band(curves: (number | null)[][], xs?: number[], digits = 4): BandPoint[] {
+export function band(curves: (number | null)[][], digits = 4): BandPoint[] {
   const n = Math.min(...curves.map((c) => c.length));
   const out: BandPoint[] = [];
   for (let i = 0; i < n; i++) {
     const vals = curves.map((c) => c[i]).filter((v): v is number => v !== null && v !== undefined && Number.isFinite(v));
-    const x = xs ? xs[i]! : i;
+    const x = i;
     if (vals.length === 0) out.push({ x, mean: null, min: null, max: null });
     else out.push({ x, mean: sig(vals.reduce((a, b) => a + b, 0) / vals.length, digits), min: sig(Math.min(...vals), digits), max: sig(Math.max(...vals), digits) });
   }
@@ -91,18 +91,15 @@ export function bandLayer(x: Json, yMin: Json, color: { field: string; scale: { 
   };
 }
 
-/** The subtitle line every figure carries: profile, seeds, backend. */
-export function provenance(result: StudyResult): string {
-  const seeds = result.seeds.length > 1 ? `seeds ${result.seeds[0]}..${result.seeds[result.seeds.length - 1]} (mean line, min-max band)` : `seed ${result.seeds[0]}`;
-  return `${result.profile} profile, ${seeds}, ${result.environment.backend} backend`;
+/**
+ * The subtitle line every figure carries: profile, seeds, backend. With several seeds a figure
+ * either draws the mean with a min-max band, or (where seeds cannot be averaged) the first seed.
+ */
+export function provenance(result: StudyResult, seeds: 'band' | 'first' = 'band'): string {
+  const first = result.seeds[0];
+  const many = `seeds ${first}..${result.seeds[result.seeds.length - 1]}`;
+  const text = result.seeds.length === 1 ? `seed ${first}` : seeds === 'band' ? `${many} (mean line, min-max band)` : `${many} (seed ${first} drawn)`;
+  return `${result.profile} profile, ${text}, ${result.environment.backend} backend`;
 }
 
 export const isMultiSeed = (result: StudyResult): boolean => result.runs.length > 1;
-
-/** Reads a nested field of a run's series, with a clear error when the shape is not the expected one. */
-export function seriesOf<T>(result: StudyResult, runIndex: number, key: string): T {
-  const run = result.runs[runIndex];
-  const value = run?.series[key];
-  if (value === undefined) throw new Error(`${result.study}: series '${key}' missing in run ${runIndex}`);
-  return value as T;
-}

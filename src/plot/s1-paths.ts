@@ -75,12 +75,14 @@ export function s1Figures(result: StudyResult): Figure[] {
   const contours = contourRows();
   const minimum = series.minimum ?? [0, 0];
   const panels = Object.entries(series.paths).map(([name, p]) => panel(name, p, contours, minimum));
-  const steps = Object.values(series.paths)[0]?.x.length ?? 1;
+  const first = Object.values(series.paths)[0];
+  const steps = (first?.x.length ?? 1) - 1;
+  const start = first ? `(${first.x[0]}, ${first.y[0]})` : '?';
   const spec = {
     $schema: SCHEMA_URL,
     title: {
       text: 'S1 Optimizer paths on f(x, y) = x²/20 + y²',
-      subtitle: `${steps - 1} steps from (${series.paths[Object.keys(series.paths)[0]!]?.x[0]}, ${series.paths[Object.keys(series.paths)[0]!]?.y[0]}); contours at f = ${CONTOUR_LEVELS.join(', ')}; ${provenance(result)}`,
+      subtitle: `${steps} steps from ${start}; contours at f = ${CONTOUR_LEVELS.join(', ')}; ${provenance(result, 'first')}`,
     },
     columns: panels.length > 4 ? 3 : 2,
     concat: panels,

@@ -62,12 +62,12 @@ export function s3Figures(result: StudyResult): Figure[] {
   const rows = result.runs[0]!.series.rows as Row[] | undefined;
   if (!Array.isArray(rows)) throw new Error(`${result.study}: no 'rows' series`);
   const values = histogramRows(rows);
-  const seedNote = result.runs.length > 1 ? `; seed ${result.runs[0]!.seed} of ${result.runs.length} drawn` : '';
+  const c = result.config as { samples?: number; width?: number; layers?: number };
   const spec = {
     $schema: SCHEMA_URL,
     title: {
       text: 'S3 Activations per layer by weight init and activation (30-bin histograms)',
-      subtitle: `1000 x 100 N(0,1) inputs through five 100-unit layers; sigmoid 0..1, tanh -1..1, ReLU 0..row max; ${provenance(result)}${seedNote}`,
+      subtitle: `${c.samples ?? '?'} x ${c.width ?? '?'} N(0,1) inputs through ${c.layers ?? '?'} layers of ${c.width ?? '?'} units (no bias); ranges: sigmoid 0..1, tanh -1..1, ReLU 0..row max; ${provenance(result, 'first')}`,
     },
     data: { values },
     facet: {

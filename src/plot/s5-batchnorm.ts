@@ -46,6 +46,19 @@ export function batchnormRows(result: StudyResult): Json[] {
   return rows;
 }
 
+/** The run's setup as the subtitle states it, from its config. */
+function setup(c: Record<string, unknown>): string {
+  const hidden = c.hidden as number[] | undefined;
+  return [
+    c.trainSize !== undefined ? `first ${Number(c.trainSize).toLocaleString('en-US')} training images` : null,
+    hidden ? `${hidden.length} hidden layers of ${hidden[0]}` : null,
+    c.lr !== undefined ? `SGD lr ${c.lr}` : null,
+    c.batchSize !== undefined ? `batch ${c.batchSize}` : null,
+  ]
+    .filter((x) => x !== null)
+    .join(', ');
+}
+
 export function s5Figures(result: StudyResult): Figure[] {
   const rows = batchnormRows(result);
   const epochs = Math.max(...rows.filter((r) => r.kind === 'curve').map((r) => r.epoch as number)) + 1;
@@ -68,7 +81,7 @@ export function s5Figures(result: StudyResult): Figure[] {
     $schema: SCHEMA_URL,
     title: {
       text: `S5 Batch norm: training accuracy for ${order.length} init scales w`,
-      subtitle: `1,000 training images, 5 hidden layers of 100, SGD lr 0.01, batch 100; weights N(0, w²); ${provenance(result)}`,
+      subtitle: `${setup(result.config)}; weights N(0, w²); ${provenance(result)}`,
     },
     data: { values: rows },
     facet: { field: 'w', type: 'ordinal', sort: order, title: null, header: { labelFontSize: 12 } },

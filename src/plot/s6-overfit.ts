@@ -55,12 +55,13 @@ export function s6Figures(result: StudyResult): Figure[] {
   // The lecture's markevery=10.
   layers.push({ transform: [{ filter: 'datum.epoch % 10 === 0 && datum.accuracy !== null' }], mark: { type: 'point', size: 22, filled: true }, encoding: { x, y, color, shape } });
   if (isMultiSeed(result)) layers.push(bandLayer(x, { ...y, field: 'min' }, color));
-  const testImages = (result.config.testSize as number | undefined) ?? null;
+  const c = result.config as { trainSize?: number; testSize?: number; hidden?: number[]; lr?: number; batchSize?: number };
+  const n = (v: number | undefined) => (v === undefined ? '?' : v.toLocaleString('en-US'));
   const spec = {
     $schema: SCHEMA_URL,
     title: {
-      text: 'S6 Overfitting 300 training images: train and test accuracy',
-      subtitle: `7-layer net, SGD lr 0.01, batch 100; train = the 300 images, test = ${testImages ? testImages.toLocaleString('en-US') : 'the test'} images; ${provenance(result)}`,
+      text: `S6 Overfitting ${n(c.trainSize)} training images: train and test accuracy`,
+      subtitle: `${c.hidden ? `${c.hidden.length + 1}-layer net, ` : ''}SGD lr ${c.lr ?? '?'}, batch ${c.batchSize ?? '?'}; train = the ${n(c.trainSize)} images, test = ${n(c.testSize)} test images; ${provenance(result)}`,
     },
     data: { values: rows },
     facet: { field: 'panel', type: 'nominal', sort: order, title: null, header: { labelFontSize: 13 } },

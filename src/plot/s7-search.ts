@@ -27,6 +27,7 @@ interface Series {
 
 const TOP = 20;
 
+/** Each seed runs its own search (rankings cannot be averaged): the first seed's is drawn. */
 function seriesOf(result: StudyResult): Series {
   const s = result.runs[0]!.series as unknown as Series;
   if (!Array.isArray(s.trials) || !Array.isArray(s.ranking)) throw new Error(`${result.study}: no 'trials'/'ranking' series`);
@@ -34,11 +35,6 @@ function seriesOf(result: StudyResult): Series {
 }
 
 const finalVal = (t: Trial): number | null => (t.diverged ? null : (t.val[t.val.length - 1] ?? null));
-
-/** Each search seed is its own search: with --seeds N the figures show the first one. */
-function seedNote(result: StudyResult): string {
-  return result.runs.length > 1 ? `; the search of seed ${result.runs[0]!.seed} (of ${result.runs.length}) is drawn` : '';
-}
 
 export function topRows(series: Series, top = TOP): Json[] {
   const rows: Json[] = [];
@@ -65,7 +61,7 @@ function topFigure(result: StudyResult, series: Series): Figure {
     $schema: SCHEMA_URL,
     title: {
       text: `S7 Hyperparameter search: the ${shown} best trials by final validation accuracy`,
-      subtitle: `${cfg.trials ?? '?'} trials per stage x ${cfg.stages ?? 1} stage(s), ${epochs} epochs each, ranked over all stages; ${provenance(result)}${seedNote(result)}`,
+      subtitle: `${cfg.trials ?? '?'} trials per stage x ${cfg.stages ?? 1} stage(s), ${epochs} epochs each, ranked over all stages; ${provenance(result, 'first')}`,
     },
     data: { values: rows },
     facet: {
@@ -120,7 +116,7 @@ function scatterFigure(result: StudyResult, series: Series): Figure {
     $schema: SCHEMA_URL,
     title: {
       text: 'S7 Final validation accuracy over the sampled (lr, weight decay)',
-      subtitle: `every trial; dashed boxes: each stage's sampling range; red +: diverged; ${provenance(result)}${seedNote(result)}`,
+      subtitle: `every trial; dashed boxes: each stage's sampling range; red +: diverged; ${provenance(result, 'first')}`,
     },
     width: 460,
     height: 340,
