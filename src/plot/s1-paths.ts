@@ -37,7 +37,7 @@ const axis = (field: 'x' | 'y') => ({
   axis: { title: field, values: [-10, -5, 0, 5, 10], grid: false },
 });
 
-function panel(name: string, path: { lr: number; x: number[]; y: number[] }, contours: Json[], minimum: [number, number]): Json {
+function panel(name: string, path: { lr: number; x: number[]; y: number[] }, minimum: [number, number]): Json {
   const points = path.x.map((x, i) => ({ step: i, x: sig(x, 5), y: sig(path.y[i]!, 5) }));
   return {
     title: { text: `${label(name)} (lr ${path.lr})`, fontSize: 13 },
@@ -45,7 +45,7 @@ function panel(name: string, path: { lr: number; x: number[]; y: number[] }, con
     height: PANEL,
     layer: [
       {
-        data: { values: contours },
+        data: { name: 'contours' }, // one copy in `datasets`, shared by every panel
         mark: { type: 'line', clip: true, strokeWidth: 1 },
         encoding: {
           x: axis('x'),
@@ -72,9 +72,8 @@ function panel(name: string, path: { lr: number; x: number[]; y: number[] }, con
 export function s1Figures(result: StudyResult): Figure[] {
   // The walks have no randomness: every seed draws the same paths, so the first run is drawn.
   const series = result.runs[0]!.series as { paths: Paths; minimum?: [number, number] };
-  const contours = contourRows();
   const minimum = series.minimum ?? [0, 0];
-  const panels = Object.entries(series.paths).map(([name, p]) => panel(name, p, contours, minimum));
+  const panels = Object.entries(series.paths).map(([name, p]) => panel(name, p, minimum));
   const first = Object.values(series.paths)[0];
   const steps = (first?.x.length ?? 1) - 1;
   const start = first ? `(${first.x[0]}, ${first.y[0]})` : '?';
@@ -84,6 +83,7 @@ export function s1Figures(result: StudyResult): Figure[] {
       text: 'S1 Optimizer paths on f(x, y) = x²/20 + y²',
       subtitle: `${steps} steps from ${start}; contours at f = ${CONTOUR_LEVELS.join(', ')}; ${provenance(result, 'first')}`,
     },
+    datasets: { contours: contourRows() },
     columns: panels.length > 4 ? 3 : 2,
     concat: panels,
     spacing: 24,
