@@ -146,6 +146,11 @@ export const overfitOptions: Record<string, Options> = {
     describe: 'overfit: which variant to train (plain, weight-decay, dropout, dropout-control) or all',
     type: 'string',
     default: 'all',
+    // Checked while the flags are parsed, so a bad value stops `all` before any study runs.
+    coerce: (value: unknown) => {
+      parseVariant(value);
+      return Array.isArray(value) ? String(value[value.length - 1]) : String(value);
+    },
   },
 };
 

@@ -84,6 +84,11 @@ describe('--variant', () => {
   it('rejects an unknown variant with a user error', () => {
     expect(() => parseVariant('dropout-0.5')).toThrow(UserError);
     expect(() => parseVariant('dropout-0.5')).toThrow(/--variant must be one of plain, weight-decay, dropout, dropout-control, all/);
+    // The flag itself is checked at parse time (so `all --variant x` fails before any study runs).
+    const coerce = overfit.options!.variant!.coerce as (v: unknown) => string;
+    expect(coerce('weight-decay')).toBe('weight-decay');
+    expect(coerce(['plain', 'dropout'])).toBe('dropout');
+    expect(() => coerce('nope')).toThrow(UserError);
   });
 
   it('is declared as a study option and the lecture profile is the STUDIES.md scale', () => {
