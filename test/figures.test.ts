@@ -105,6 +105,13 @@ describe('every study has a figure that compiles and renders', () => {
     });
   }
 
+  it('draws the same SVG whether a figure is drawn alone or after others', async () => {
+    const s1 = figuresFor(fixture('optimizer-paths'))![0]!.spec;
+    const first = (await renderSpec(s1)).svg;
+    await renderSpec(figuresFor(fixture('optimizers-mnist'))![0]!.spec);
+    expect((await renderSpec(s1)).svg).toBe(first);
+  });
+
   it('S2 draws a min-max band when several seeds ran', () => {
     const spec = JSON.stringify(figuresFor(fixture('optimizers-mnist'))![0]!.spec);
     expect(spec).toContain('"area"');

@@ -29,6 +29,9 @@ export interface Rendered {
 /** Renders one spec. PNGs are drawn at twice the SVG's size so text stays sharp. */
 export async function renderSpec(spec: TopLevelSpec, scale = 2): Promise<Rendered> {
   installTextMetrics();
+  // Clip and gradient ids count up per process: reset them so a figure's SVG is the same
+  // whether it is drawn alone or after others (no spurious diffs in committed figures).
+  vega.resetSVGDefIds();
   const vgSpec = compile(spec).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', logLevel: vega.Warn });
   try {
