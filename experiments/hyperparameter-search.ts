@@ -445,8 +445,9 @@ async function search(config: HyperparameterSearchConfig, ctx: StudyContext, dat
           ran++;
           ranMs += rec.ms;
           if (rec.diverged) ctx.log(`trial ${stage}:${i} (lr ${fmt(hp.lr)}) diverged in epoch ${rec.diverged.epoch}; the search goes on`);
-          // Training is synchronous: give the event loop a turn so Ctrl-C (the CLI's SIGINT
-          // handler) stops the search between trials instead of after the whole search.
+          // Training is synchronous: give the event loop a turn between trials so anything
+          // waiting on it (a JS signal handler, timers, worker messages) is not starved for
+          // the whole search. A hard kill mid-trial loses only that trial.
           await yieldToEventLoop();
         }
         trials.push(rec);
