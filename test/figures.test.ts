@@ -202,3 +202,13 @@ describe('REPORT.md', () => {
     expect(formatValue(1.23456e-7)).toBe('1.23e-7');
   });
 });
+
+describe('number labels', () => {
+  it('writes rates as 1e-3 style, carrying 9.96e-3 to 1e-2', async () => {
+    const { sci } = await import('../src/plot/common.js');
+    expect(sci(0.0079143)).toBe('7.9e-3');
+    expect(sci(0.00996)).toBe('1e-2');
+    expect(sci(1e-4)).toBe('1e-4');
+    expect(sci(3.39e-8)).toBe('3.4e-8');
+  });
+});

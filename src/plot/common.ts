@@ -44,9 +44,13 @@ export const label = (name: string, table: Record<string, string> = OPTIMIZER_LA
 export function sci(v: number, digits = 2): string {
   if (!Number.isFinite(v)) return String(v);
   if (v === 0) return '0';
-  const e = Math.floor(Math.log10(Math.abs(v)));
-  const m = v / 10 ** e;
-  const mant = Number(m.toPrecision(digits));
+  let e = Math.floor(Math.log10(Math.abs(v)));
+  let mant = Number((v / 10 ** e).toPrecision(digits));
+  // 9.96e-3 rounds to "10e-3": carry into the exponent.
+  if (Math.abs(mant) >= 10) {
+    mant = Number((mant / 10).toPrecision(digits));
+    e += 1;
+  }
   return mant === 1 ? `1e${e}` : `${mant}e${e}`;
 }
 

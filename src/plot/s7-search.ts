@@ -104,11 +104,13 @@ function scatterFigure(result: StudyResult, series: Series): Figure {
     x2: Math.log10(s.lrRange[1]),
     y: Math.log10(s.decayRange[0]),
     y2: Math.log10(s.decayRange[1]),
-    label: `stage ${s.stage} range`,
   }));
   const stages = boxes.map((b) => b.stage);
-  const xDomain = [Math.min(...boxes.map((b) => b.x)), Math.max(...boxes.map((b) => b.x2))];
-  const yDomain = [Math.min(...boxes.map((b) => b.y)), Math.max(...boxes.map((b) => b.y2))];
+  const ranges = series.stages.map((s) => `stage ${s.stage}: lr ${sci(s.lrRange[0])}..${sci(s.lrRange[1])}, decay ${sci(s.decayRange[0])}..${sci(s.decayRange[1])}`).join('; ');
+  // A margin around the widest range, so points on its edge and the box labels stay in the frame.
+  const PAD = 0.15;
+  const xDomain = [Math.min(...boxes.map((b) => b.x)) - PAD, Math.max(...boxes.map((b) => b.x2)) + PAD];
+  const yDomain = [Math.min(...boxes.map((b) => b.y)) - PAD, Math.max(...boxes.map((b) => b.y2)) + PAD];
   const x = { type: 'quantitative', title: 'log10 learning rate', scale: { domain: xDomain, nice: false }, axis: { tickMinStep: 1 } };
   const y = { type: 'quantitative', title: 'log10 weight decay', scale: { domain: yDomain, nice: false }, axis: { tickMinStep: 1 } };
   const shape = { field: 'stage', type: 'nominal', title: 'stage', scale: { domain: stages, range: ['circle', 'triangle-up', 'diamond', 'square'] } };
@@ -116,20 +118,19 @@ function scatterFigure(result: StudyResult, series: Series): Figure {
     $schema: SCHEMA_URL,
     title: {
       text: 'S7 Final validation accuracy over the sampled (lr, weight decay)',
-      subtitle: `every trial; dashed boxes: each stage's sampling range; red +: diverged; ${provenance(result, 'first')}`,
+      subtitle: [
+        "every trial; dashed boxes: the stages' sampling ranges; red +: diverged",
+        ranges,
+        provenance(result, 'first'),
+      ],
     },
-    width: 460,
-    height: 340,
+    width: 560,
+    height: 360,
     layer: [
       {
         data: { values: boxes },
         mark: { type: 'rect', fill: null, stroke: '#666', strokeDash: [4, 3], strokeWidth: 1 },
         encoding: { x: { field: 'x', ...x }, x2: { field: 'x2' }, y: { field: 'y', ...y }, y2: { field: 'y2' } },
-      },
-      {
-        data: { values: boxes.slice(1) },
-        mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 3, dy: -3, fontSize: 10, color: '#444' },
-        encoding: { x: { field: 'x', ...x }, y: { field: 'y2', ...y }, text: { field: 'label' } },
       },
       {
         data: { values: points.filter((p) => !p.diverged) },
