@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectResults, figuresCli } from '../src/cli/figures.js';
+import { collectResults, figuresCli, planFigures, reportFor } from '../src/cli/figures.js';
 import { FIGURE_BUILDERS, figuresFor } from '../src/plot/index.js';
 import { renderSpec } from '../src/plot/render.js';
 import { besselI0, kaiserWindow, smoothKaiser } from '../src/plot/smooth.js';
@@ -173,6 +173,21 @@ describe('the figures command', () => {
 });
 
 describe('REPORT.md', () => {
+  it('the committed results/REPORT.md is current: regenerate it with `npm run figures` after committing a result', () => {
+    const out = join(import.meta.dirname, '..', 'results');
+    const plan = planFigures(out, ['lecture'], STUDIES.map((s) => s.name));
+    expect(plan.skipped).toEqual([]);
+    // Every lecture result has all its figures committed beside it, drawn from its current data
+    // (the saved Vega-Lite spec holds the data, so a stale figure shows as a different spec).
+    for (const p of plan.planned) {
+      for (const f of p.figures) {
+        for (const ext of ['svg', 'png']) expect(existsSync(join(out, 'figures', `${f.name}.${ext}`)), `results/figures/${f.name}.${ext}`).toBe(true);
+        expect(readFileSync(join(out, 'figures', `${f.name}.vl.json`), 'utf8'), `results/figures/${f.name}.vl.json`).toBe(JSON.stringify(f.spec) + '\n');
+      }
+    }
+    expect(readFileSync(join(out, 'REPORT.md'), 'utf8')).toBe(reportFor(out, 'lecture', plan));
+  });
+
   const studies = STUDIES.map((s) => ({ name: s.name, id: s.id, title: s.title, description: s.description }));
 
   it('shows each result\'s figure, claims with holds/FAILS and numbers, config, backend and wall time', () => {

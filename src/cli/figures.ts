@@ -79,8 +79,57 @@ interface FiguresArgs {
 }
 
 /** Figures of the quick profile go to their own folder, so they never overwrite the lecture's. */
-const figureDir = (out: string, profile: Profile): string => (profile === 'lecture' ? join(out, 'figures') : join(out, 'figures', profile));
-const reportPath = (out: string, profile: Profile): string => join(out, profile === 'lecture' ? 'REPORT.md' : `REPORT.${profile}.md`);
+export const figureDir = (out: string, profile: Profile): string => (profile === 'lecture' ? join(out, 'figures') : join(out, 'figures', profile));
+export const reportPath = (out: string, profile: Profile): string => join(out, profile === 'lecture' ? 'REPORT.md' : `REPORT.${profile}.md`);
+
+export interface Planned extends FoundResult {
+  figures: Figure[];
+}
+
+/**
+ * Every result of these profiles in `dir` with the figures it gets. A result whose series are
+ * not the shape its figure expects, or whose study has no figure yet, joins the skipped files.
+ */
+export function planFigures(dir: string, profiles: Profile[], known: string[]): { planned: Planned[]; skipped: Skipped[] } {
+  const { found, skipped } = collectResults(dir, profiles, known);
+  const planned: Planned[] = [];
+  for (const f of found) {
+    let figures: Figure[] | null;
+    try {
+      figures = figuresFor(f.result);
+    } catch (err) {
+      skipped.push({ file: f.file, profile: f.result.profile, reason: `cannot be drawn: ${err instanceof Error ? err.message : String(err)}` });
+      continue;
+    }
+    if (figures === null) {
+      skipped.push({ file: f.file, profile: f.result.profile, reason: `no figure is defined for study '${f.result.study}' yet` });
+      figures = [];
+    }
+    planned.push({ ...f, figures });
+  }
+  return { planned, skipped };
+}
+
+/**
+ * The report of one profile as `npm run figures` writes it: every planned result with those of
+ * its figures that are on disk. Depends on the folder's files only (the test that the committed
+ * REPORT.md is current rebuilds it with this).
+ */
+export function reportFor(out: string, profile: Profile, plan: { planned: Planned[]; skipped: Skipped[] }): string {
+  const dir = figureDir(out, profile);
+  const rel = (name: string, ext: string) => relative(out, join(dir, `${name}.${ext}`)).split('\\').join('/');
+  const entries: ReportEntry[] = plan.planned
+    .filter((p) => p.result.profile === profile)
+    .map(({ file, result, figures }) => ({
+      file,
+      result,
+      figures: figures
+        .filter((fig) => existsSync(join(dir, `${fig.name}.png`)))
+        .map((fig) => ({ png: rel(fig.name, 'png'), svg: rel(fig.name, 'svg'), spec: rel(fig.name, 'vl.json'), caption: fig.caption })),
+    }));
+  const studies: ReportStudy[] = STUDIES.map((s) => ({ name: s.name, id: s.id, title: s.title, description: s.description }));
+  return buildReport({ profile, studies, entries, skipped: plan.skipped.filter((s) => !s.profile || s.profile === profile) });
+}
 
 async function figuresCommand(a: FiguresArgs): Promise<number> {
   const known = STUDIES.map((s) => s.name);
@@ -89,54 +138,29 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
   if (!existsSync(a.out) || !statSync(a.out).isDirectory()) throw new UserError(`--out ${a.out}: no such folder (run \`npm run experiment -- <study>\` first)`);
   ensureWritableDir(a.out);
   const profiles: Profile[] = a.profile === 'all' ? [...PROFILES] : [a.profile];
-  const { found, skipped } = collectResults(a.out, profiles, known);
-  for (const s of skipped) process.stderr.write(`skipped ${join(a.out, s.file)}: ${s.reason}\n`);
+  const plan = planFigures(a.out, profiles, known);
+  for (const s of plan.skipped) process.stderr.write(`skipped ${join(a.out, s.file)}: ${s.reason}\n`);
 
-  const studies: ReportStudy[] = STUDIES.map((s) => ({ name: s.name, id: s.id, title: s.title, description: s.description }));
   for (const profile of profiles) {
-    const dir = figureDir(a.out, profile);
-    const entries: ReportEntry[] = [];
-    const mine = found.filter((f) => f.result.profile === profile);
+    const mine = plan.planned.filter((p) => p.result.profile === profile);
     if (mine.length === 0) process.stdout.write(`no ${profile} results in ${a.out}/\n`);
-    for (const { file, result } of mine) {
-      const draw = !wanted || wanted.includes(result.study);
-      let figures: Figure[] | null;
-      try {
-        figures = figuresFor(result);
-      } catch (err) {
-        // A result whose series are not the shape its figure expects: say so, draw the rest.
-        const msg = err instanceof Error ? err.message : String(err);
-        skipped.push({ file, profile, reason: `cannot be drawn: ${msg}` });
-        process.stderr.write(`skipped ${join(a.out, file)}: cannot be drawn: ${msg}\n`);
-        figures = [];
-      }
-      if (figures === null) {
-        skipped.push({ file, profile, reason: `no figure is defined for study '${result.study}' yet` });
-        process.stderr.write(`skipped ${join(a.out, file)}: no figure is defined for study '${result.study}' yet\n`);
-        figures = [];
-      }
-      const drawn: ReportEntry['figures'] = [];
+    for (const { result, figures } of mine) {
+      if (wanted && !wanted.includes(result.study)) continue;
       for (const fig of figures) {
-        const rel = (ext: string) => relative(a.out, join(dir, `${fig.name}.${ext}`)).split('\\').join('/');
-        if (draw) {
-          const t0 = performance.now();
-          const paths = await writeFigure(dir, fig);
-          process.stdout.write(`drew ${paths.png} (+ .svg, .vl.json) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-        }
-        // A study not redrawn this time keeps its figure in the report if it is on disk.
-        if (draw || existsSync(join(dir, `${fig.name}.png`))) drawn.push({ png: rel('png'), svg: rel('svg'), spec: rel('vl.json'), caption: fig.caption });
+        const t0 = performance.now();
+        const paths = await writeFigure(figureDir(a.out, profile), fig);
+        process.stdout.write(`drew ${paths.png} (+ .svg, .vl.json) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
       }
-      entries.push({ file, result, figures: drawn });
     }
+    // The report covers every result; a study not redrawn this time keeps the figure on disk.
     if (a.report) {
       const path = reportPath(a.out, profile);
-      const markdown = buildReport({ profile, studies, entries, skipped: skipped.filter((s) => !s.profile || s.profile === profile) });
-      writeFileSync(path, markdown);
+      writeFileSync(path, reportFor(a.out, profile, plan));
       process.stdout.write(`wrote ${path}\n`);
     }
   }
-  if (skipped.length > 0) {
-    process.stderr.write(`${skipped.length} file(s) skipped: ${skipped.map((s) => basename(s.file)).join(', ')}\n`);
+  if (plan.skipped.length > 0) {
+    process.stderr.write(`${plan.skipped.length} file(s) skipped: ${plan.skipped.map((s) => basename(s.file)).join(', ')}\n`);
     return 1;
   }
   return 0;
