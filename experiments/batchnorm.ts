@@ -12,7 +12,7 @@ import { IMAGE_SIZE, type MnistSplit } from '../src/data/mnist.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { Sgd } from '../src/optim/optimizers.js';
 import { Rng } from '../src/rng.js';
-import { defineStudy, type ClaimCheck, type StudyRun } from '../src/study.js';
+import { defineStudy, type ClaimCheck, type KeyNumber, type StudyRun } from '../src/study.js';
 import { disposeBatch, toBatch } from '../src/train/batches.js';
 import { trainEpochs, type Divergence, type Trainee } from '../src/train/loop.js';
 
@@ -147,6 +147,16 @@ export const batchnorm = defineStudy<BatchnormConfig>({
       series: { scales: config.scales, accuracy, divergedAt },
       summary: { perScale, majorityClassShare: majorityShare(train.labels), msPerStep: round6(mean(msPerStep)) },
     };
+  },
+  // CI's guard (src/regression.ts): final training accuracy per scale, BN and not, +-0.05.
+  keyNumbers(run): Record<string, KeyNumber> {
+    const out: Record<string, KeyNumber> = {};
+    const perScale = (run.summary as { perScale: Record<string, { bn: { final: number }; plain: { final: number } }> }).perScale;
+    for (const [scale, s] of Object.entries(perScale)) {
+      out[`${scale}.bn.finalAccuracy`] = { value: s.bn.final, tolerance: 0.05 };
+      out[`${scale}.plain.finalAccuracy`] = { value: s.plain.final, tolerance: 0.05 };
+    }
+    return out;
   },
   claims(run, config): ClaimCheck[] {
     const perScale = run.summary.perScale as Record<string, ScaleSummary>;

@@ -23,7 +23,7 @@ import { makeOptimizer } from '../src/optim/optimizers.js';
 import { Rng } from '../src/rng.js';
 import { integerAtLeast } from '../src/cli/args.js';
 import { resultFileName } from '../src/results/store.js';
-import { defineStudy, type ClaimCheck, type StudyContext, type StudyRun } from '../src/study.js';
+import { defineStudy, type ClaimCheck, type KeyNumber, type StudyContext, type StudyRun } from '../src/study.js';
 import { disposeBatch, toBatch, type Batch } from '../src/train/batches.js';
 import { Journal } from '../src/train/journal.js';
 import { evaluateAccuracy, trainEpochs } from '../src/train/loop.js';
@@ -367,6 +367,20 @@ export const hyperparameterSearch = defineStudy<HyperparameterSearchConfig>({
       disposeBatch(data.val);
       disposeBatch(data.trainEval);
     }
+  },
+  // CI's guard (src/regression.ts): each stage's best and median validation accuracy and the
+  // final pick's test accuracy (+-0.05), and the rank correlation of log lr with the final
+  // validation accuracy (+-0.15: with 12 quick trials one swapped pair moves it about 0.05).
+  keyNumbers(run): Record<string, KeyNumber> {
+    const s = run.summary as { stages: { stage: number; bestVal: number; medianVal: number; rhoLr: number }[]; finalPick?: { testAccuracy?: number } | null };
+    const out: Record<string, KeyNumber> = {};
+    for (const st of s.stages) {
+      out[`stage${st.stage}.bestValAccuracy`] = { value: st.bestVal, tolerance: 0.05 };
+      out[`stage${st.stage}.medianValAccuracy`] = { value: st.medianVal, tolerance: 0.05 };
+      if (Number.isFinite(st.rhoLr)) out[`stage${st.stage}.rhoLr`] = { value: st.rhoLr, tolerance: 0.15 };
+    }
+    if (typeof s.finalPick?.testAccuracy === 'number') out['finalPick.testAccuracy'] = { value: s.finalPick.testAccuracy, tolerance: 0.05 };
+    return out;
   },
   claims(run, config): ClaimCheck[] {
     return searchClaims(run, config);

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activate, type Activation } from '../src/nn/activation.js';
 import { initLabel, initWeights, type InitScheme } from '../src/nn/init.js';
 import { Rng } from '../src/rng.js';
-import { defineStudy, type ClaimCheck, type StudyRun } from '../src/study.js';
+import { defineStudy, type ClaimCheck, type KeyNumber, type StudyRun } from '../src/study.js';
 
 export interface InitActivationsConfig {
   samples: number;
@@ -245,6 +245,21 @@ export const initActivations = defineStudy<InitActivationsConfig>({
       stats: r.stats.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, r4(v)]))),
     }));
     return { series: { rows: seriesRows, input: { samples, width, dist: 'N(0,1)' }, bins, near }, summary };
+  },
+  // CI's guard (src/regression.ts): per row, the first and last layer's std (2% relative:
+  // fixed draws, no training, so only rounding moves them) and the last layer's mass near 0,
+  // 0.5 and 1 (+-0.02 of the share).
+  keyNumbers(run): Record<string, KeyNumber> {
+    const out: Record<string, KeyNumber> = {};
+    for (const [row, layers] of Object.entries(run.summary as Record<string, Record<string, Record<string, number>>>)) {
+      const names = Object.keys(layers).filter((k) => /^layer\d+$/.test(k));
+      const first = layers[names[0]!]!;
+      const last = layers[names[names.length - 1]!]!;
+      out[`${row}.firstStd`] = { value: first.std!, tolerance: 0.02 * Math.abs(first.std!) };
+      out[`${row}.lastStd`] = { value: last.std!, tolerance: 0.02 * Math.abs(last.std!) };
+      for (const k of ['nearZero', 'nearHalf', 'nearOne'] as const) out[`${row}.last.${k}`] = { value: last[k]!, tolerance: 0.02 };
+    }
+    return out;
   },
   claims(run): ClaimCheck[] {
     const s = run.summary as Summary;

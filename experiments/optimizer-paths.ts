@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { makeOptimizer, type OptimizerName } from '../src/optim/optimizers.js';
-import { defineStudy, type ClaimCheck, type StudyRun } from '../src/study.js';
+import { defineStudy, type ClaimCheck, type KeyNumber, type StudyRun } from '../src/study.js';
 
 export interface PathsConfig {
   start: [number, number];
@@ -90,6 +90,12 @@ export const optimizerPaths = defineStudy<PathsConfig>({
       summary[name] = pathStats(paths[name]!);
     }
     return { series: { paths, minimum: [0, 0] }, summary };
+  },
+  // CI's guard (src/regression.ts): where each walk ends. No training noise here, so the
+  // tolerance only absorbs float32 rounding differences between kernels.
+  keyNumbers(run): Record<string, KeyNumber> {
+    const s = run.summary as Record<string, ReturnType<typeof pathStats>>;
+    return Object.fromEntries(Object.entries(s).map(([name, st]) => [`${name}.finalDistance`, { value: st.finalDistance, tolerance: 1e-3 }]));
   },
   claims(run): ClaimCheck[] {
     const s = run.summary as Record<OptimizerName, ReturnType<typeof pathStats>>;

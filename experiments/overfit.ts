@@ -20,7 +20,7 @@ import { UserError } from '../src/errors.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { makeOptimizer } from '../src/optim/optimizers.js';
 import { Rng } from '../src/rng.js';
-import { defineStudy, type ClaimCheck, type StudyRun } from '../src/study.js';
+import { defineStudy, type ClaimCheck, type KeyNumber, type StudyRun } from '../src/study.js';
 import { disposeBatch, toBatch } from '../src/train/batches.js';
 import { trainEpochs, type Divergence } from '../src/train/loop.js';
 
@@ -226,6 +226,17 @@ export const overfit = defineStudy<OverfitConfig>({
     disposeBatch(evalSets.train);
     disposeBatch(evalSets.test);
     return { series: { accuracy, divergedAt }, summary };
+  },
+  // CI's guard (src/regression.ts): final train and test accuracy per variant, +-0.05.
+  keyNumbers(run): Record<string, KeyNumber> {
+    const out: Record<string, KeyNumber> = {};
+    for (const [variant, s] of Object.entries(run.summary)) {
+      if (s === null || typeof s !== 'object' || !('finalTrain' in s)) continue;
+      const v = s as { finalTrain: number; finalTest: number };
+      out[`${variant}.finalTrainAccuracy`] = { value: v.finalTrain, tolerance: 0.05 };
+      out[`${variant}.finalTestAccuracy`] = { value: v.finalTest, tolerance: 0.05 };
+    }
+    return out;
   },
   claims(run): ClaimCheck[] {
     return overfitClaims(run.summary as Partial<Record<Variant, VariantSummary>>);

@@ -44,6 +44,8 @@ export function studyConfig(study: AnyStudy, profile: Profile, args: Record<stri
 export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ result: StudyResult; path: string }> {
   const config = studyConfig(study, req.profile, req.args);
   const startedAt = new Date();
+  // Read where the run happens before it starts: a long run must record the commit it began on.
+  const environment = describeEnvironment();
   const t0 = performance.now();
   const runs: SeedRun[] = [];
   const claimsPerSeed: { seed: number; claims: ClaimCheck[] }[] = [];
@@ -70,7 +72,7 @@ export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ resu
     profile: req.profile,
     seeds: runs.map((r) => r.seed),
     config: config as Record<string, unknown>,
-    environment: describeEnvironment(),
+    environment,
     startedAt: startedAt.toISOString(),
     durationMs: performance.now() - t0,
     runs,

@@ -91,7 +91,7 @@ describe('experiment CLI', () => {
   });
 
   it('an unknown flag', async () => {
-    await expectOneLineError(['optimizer-paths', '--sede', '3'], 'Unknown argument: sede');
+    await expectOneLineError(['optimizer-paths', '--sede', '3'], 'Unknown argument: sede (see --help)');
   });
 
   it('a failed run leaves the previous result intact', async () => {

@@ -20,3 +20,9 @@ export function oneOf<T extends string>(flag: string, choices: readonly T[]): (v
     return text as T;
   };
 }
+
+/** yargs' failure handler for every command: one line (UserError), never the whole help. */
+export function failAsUserError(msg: string | undefined, err: Error | undefined): never {
+  if (err instanceof UserError) throw err;
+  throw new UserError(`${msg ?? err?.message ?? 'bad arguments'} (see --help)`);
+}

@@ -20,7 +20,7 @@ import { Rng } from '../rng.js';
 import { mnistFrom } from '../runner.js';
 import { disposeBatch, sampleBatch, toBatch } from '../train/batches.js';
 import { trainStep } from '../train/loop.js';
-import { integerAtLeast, oneOf } from './args.js';
+import { failAsUserError, integerAtLeast, oneOf } from './args.js';
 import { runMain } from './main.js';
 
 const SIZES = [IMAGE_SIZE, 100, 100, 100, 100, 10];
@@ -82,6 +82,7 @@ async function bench(argv: string[]): Promise<number> {
     .strict()
     .help()
     .version(false)
+    .fail(failAsUserError)
     .parseAsync();
   const mnistDir = resolveMnistDir(a['mnist-dir']);
   mnistFrom(mnistDir);

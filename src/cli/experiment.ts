@@ -15,7 +15,7 @@ import { ensureWritableDir } from '../results/store.js';
 import { mnistFrom, runStudy } from '../runner.js';
 import type { AnyStudy } from '../study.js';
 import { STUDIES, findStudy } from '../../experiments/index.js';
-import { integerAtLeast, oneOf } from './args.js';
+import { failAsUserError, integerAtLeast, oneOf } from './args.js';
 import { runMain } from './main.js';
 import { makeProgress } from './progress.js';
 
@@ -190,10 +190,7 @@ export async function experimentCli(argv: string[]): Promise<number> {
     .alias('h', 'help')
     .version(false)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .fail((msg, err) => {
-      if (err instanceof UserError) throw err;
-      throw new UserError(msg ?? err?.message ?? 'bad arguments');
-    })
+    .fail(failAsUserError)
     .parseAsync();
   return exit;
 }
