@@ -7,7 +7,7 @@ import { loadMnist, type Mnist } from './data/mnist.js';
 import { aggregateSummaries, combineClaims } from './results/aggregate.js';
 import type { Profile, SeedRun, StudyResult } from './results/schema.js';
 import { SCHEMA_VERSION } from './results/schema.js';
-import { writeResult } from './results/store.js';
+import { ensureWritableDir, writeResult } from './results/store.js';
 import type { AnyStudy, ProgressTicker, StudyContext } from './study.js';
 import type { ClaimCheck } from './study.js';
 
@@ -43,6 +43,8 @@ export function studyConfig(study: AnyStudy, profile: Profile, args: Record<stri
 
 export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ result: StudyResult; path: string }> {
   const config = studyConfig(study, req.profile, req.args);
+  // Before any work: a study may keep files next to its result while it runs (S7's journal).
+  ensureWritableDir(req.outDir);
   const startedAt = new Date();
   // Read where the run happens before it starts: a long run must record the commit it began on.
   const environment = describeEnvironment();

@@ -24,5 +24,8 @@ export function oneOf<T extends string>(flag: string, choices: readonly T[]): (v
 /** yargs' failure handler for every command: one line (UserError), never the whole help. */
 export function failAsUserError(msg: string | undefined, err: Error | undefined): never {
   if (err instanceof UserError) throw err;
-  throw new UserError(`${msg ?? err?.message ?? 'bad arguments'} (see --help)`);
+  // A value our coerce functions refused arrives as `err` with our own message; yargs' own
+  // complaints (unknown flag, missing study) arrive as `msg` alone and get a pointer to --help.
+  if (err) throw new UserError(err.message);
+  throw new UserError(`${msg ?? 'bad arguments'} (see --help)`);
 }
