@@ -10,19 +10,32 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { STUDIES, findStudy } from '../experiments/index.js';
 import { defaultMnistDir } from '../src/data/mnist.js';
-import { claimChanges, compareToBaseline, describeDrift, keyNumbersOf, readBaseline, runQuickProfile } from '../src/regression.js';
+import { BASELINE_SEED, claimChanges, compareToBaseline, describeDrift, keyNumbersOf, readBaseline } from '../src/regression.js';
 import type { StudyResult } from '../src/results/schema.js';
+import { readResult } from '../src/results/store.js';
+import { runCli } from './helpers/cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'regression-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const mnistDir = process.env.MNIST_DIR ?? defaultMnistDir();
 const results = new Map<string, StudyResult>();
 
+/**
+ * The quick profile with the baseline seed, run as a user runs it: in a process of its own.
+ * (In-process, a long synchronous training loop would starve the test worker's messages to
+ * vitest, which then reports a timeout.)
+ */
+async function runQuick(name: string, outDir: string): Promise<StudyResult> {
+  const r = await runCli('experiment.ts', [name, '--profile', 'quick', '--seed', String(BASELINE_SEED), '--out', outDir, '--backend', 'wasm', '--quiet', '--workers', '1'], { MNIST_DIR: mnistDir });
+  if (r.code !== 0) throw new Error(`${name} quick run failed (exit ${r.code}): ${r.stderr.trim()}`);
+  return readResult(join(outDir, `${name}.quick.json`));
+}
+
 describe('quick profiles against their baselines', () => {
   for (const study of STUDIES) {
     it(`${study.id} ${study.name}`, async () => {
       const t0 = performance.now();
-      const result = await runQuickProfile(study, join(scratch, study.name), mnistDir);
+      const result = await runQuick(study.name, join(scratch, study.name));
       results.set(study.name, result);
       console.log(`regression: ${study.name} quick run took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -52,8 +65,8 @@ describe('determinism', () => {
     // The S5 quick run trains BN and plain nets with MNIST batches: cheap and exercises every
     // random draw (inits, batch sampling) and the running statistics.
     const study = findStudy('batchnorm')!;
-    const first = results.get(study.name) ?? (await runQuickProfile(study, join(scratch, 'det-1'), mnistDir));
-    const second = await runQuickProfile(study, join(scratch, 'det-2'), mnistDir);
+    const first = results.get(study.name) ?? (await runQuick(study.name, join(scratch, 'det-1')));
+    const second = await runQuick(study.name, join(scratch, 'det-2'));
     expect(withoutTimings(second.runs[0]!.series)).toEqual(withoutTimings(first.runs[0]!.series));
     expect(withoutTimings(second.runs[0]!.summary)).toEqual(withoutTimings(first.runs[0]!.summary));
   });
