@@ -90,6 +90,14 @@ describe('experiment CLI', () => {
     await expectOneLineError(['optimizer-paths', '--out', join(file, 'sub')], `--out ${join(file, 'sub')} is not writable (ENOTDIR)`);
   });
 
+  it('flags of single studies, a missing study name and an --out that cannot be made', async () => {
+    await expectOneLineError(['hyperparameter-search', '--trials', '-1'], "--trials must be a whole number >= 1, got '-1'");
+    await expectOneLineError(['hyperparameter-search', '--stages', '1.5'], "--stages must be a whole number >= 1, got '1.5'");
+    await expectOneLineError(['overfit', '--variant', 'bogus'], "--variant must be one of plain, weight-decay, dropout, dropout-control, all; got 'bogus'");
+    await expectOneLineError(['--seed', '3'], "name a study to run, or all (see 'list' and --help)");
+    await expectOneLineError(['optimizer-paths', '--out', '/proc/nope'], '--out /proc/nope is not writable (ENOENT)');
+  });
+
   it('an unknown flag', async () => {
     await expectOneLineError(['optimizer-paths', '--sede', '3'], 'Unknown argument: sede (see --help)');
   });

@@ -27,5 +27,6 @@ export function failAsUserError(msg: string | undefined, err: Error | undefined)
   // A value our coerce functions refused arrives as `err` with our own message; yargs' own
   // complaints (unknown flag, missing study) arrive as `msg` alone and get a pointer to --help.
   if (err) throw new UserError(err.message);
+  if (msg?.startsWith('Not enough non-option arguments')) throw new UserError("name a study to run, or all (see 'list' and --help)");
   throw new UserError(`${msg ?? 'bad arguments'} (see --help)`);
 }

@@ -4,7 +4,7 @@
  * truncated JSON and never destroys the previous good result.
  */
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../errors.js';
 import { ResultSchema, SCHEMA_VERSION, type Profile, type StudyResult } from './schema.js';
@@ -14,11 +14,17 @@ export function resultFileName(study: string, profile: Profile): string {
   return profile === 'lecture' ? `${study}.json` : `${study}.${profile}.json`;
 }
 
-/** Makes sure `dir` exists, is a folder and can be written; a clear error otherwise. */
+/**
+ * Makes sure `dir` exists, is a folder and can be written; a clear error otherwise.
+ * Missing folders are made one level at a time: Node's `mkdirSync(..., { recursive: true })`
+ * spins forever on some paths (seen with /proc/nope), and a hung command is worse than an error.
+ */
 export function ensureWritableDir(dir: string): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`--out ${dir} is a file, not a folder`);
   try {
-    mkdirSync(dir, { recursive: true });
+    const missing: string[] = [];
+    for (let d = resolve(dir); !existsSync(d); d = dirname(d)) missing.unshift(d);
+    for (const d of missing) mkdirSync(d);
     accessSync(dir, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
