@@ -8,7 +8,7 @@
  * the same weight matrices (the lecture draws them separately), so the pair differs only in
  * BN; every scale sees the same batch sequence, so the panels differ only in w.
  */
-import { IMAGE_SIZE, type MnistSplit } from '../src/data/mnist.js';
+import { IMAGE_SIZE, firstRows } from '../src/data/mnist.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { Sgd } from '../src/optim/optimizers.js';
 import { Rng } from '../src/rng.js';
@@ -61,11 +61,6 @@ const SPREAD_RATIO = 0.5;
 
 const ARMS = ['bn', 'plain'] as const;
 type Arm = (typeof ARMS)[number];
-
-function firstRows(split: MnistSplit, n: number): MnistSplit {
-  if (n >= split.count) return split;
-  return { count: n, images: split.images.subarray(0, n * IMAGE_SIZE), labels: split.labels.subarray(0, n) };
-}
 
 /** Share of the most frequent label: what a net predicting one class scores. */
 function majorityShare(labels: Uint8Array): number {

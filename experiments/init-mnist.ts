@@ -7,7 +7,7 @@
  * directions and differ only in scale. The std=1 net's logits are huge from the start; if
  * its loss turns NaN/Inf the loop records the iteration and stops training that net only.
  */
-import { IMAGE_SIZE, type MnistSplit } from '../src/data/mnist.js';
+import { IMAGE_SIZE, firstRows } from '../src/data/mnist.js';
 import { initLabel, type InitScheme } from '../src/nn/init.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { makeOptimizer } from '../src/optim/optimizers.js';
@@ -125,11 +125,6 @@ export function summarizeLoss(loss: (number | null)[], tail: number): Omit<RowSu
     explodedAt: explodedAt >= 0 ? explodedAt : null,
     firstMean50Below1,
   };
-}
-
-function firstRows(split: MnistSplit, n: number): MnistSplit {
-  if (n >= split.count) return split;
-  return { count: n, images: split.images.subarray(0, n * IMAGE_SIZE), labels: split.labels.subarray(0, n) };
 }
 
 export const initMnist = defineStudy<InitMnistConfig>({

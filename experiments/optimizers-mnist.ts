@@ -8,7 +8,7 @@ import { Rng } from '../src/rng.js';
 import { defineStudy, type ClaimCheck, type StudyRun } from '../src/study.js';
 import { disposeBatch, toBatch } from '../src/train/batches.js';
 import { evaluateAccuracy, trainIterations, type Divergence, type Trainee } from '../src/train/loop.js';
-import { IMAGE_SIZE } from '../src/data/mnist.js';
+import { IMAGE_SIZE, firstRows } from '../src/data/mnist.js';
 
 export interface OptimizersMnistConfig {
   trainSize: number;
@@ -46,7 +46,7 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig>({
   profiles: { lecture, quick },
   run(config, ctx): StudyRun {
     const mnist = ctx.mnist();
-    const train = config.trainSize >= mnist.train.count ? mnist.train : { ...mnist.train, count: config.trainSize, images: mnist.train.images.subarray(0, config.trainSize * IMAGE_SIZE), labels: mnist.train.labels.subarray(0, config.trainSize) };
+    const train = firstRows(mnist.train, config.trainSize);
     const sizes = [IMAGE_SIZE, ...config.hidden, 10];
     const trainees: Trainee[] = (Object.entries(config.lr) as [OptimizerName, number][]).map(([name, lr]) => ({
       name,

@@ -15,7 +15,7 @@
  * (trainEpochs/evaluateAccuracy); that evaluation is most of the run's time, so we record it.
  */
 import type { Options } from 'yargs';
-import { IMAGE_SIZE, type MnistSplit } from '../src/data/mnist.js';
+import { IMAGE_SIZE, firstRows } from '../src/data/mnist.js';
 import { UserError } from '../src/errors.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { makeOptimizer } from '../src/optim/optimizers.js';
@@ -124,12 +124,6 @@ export interface VariantSummary {
   wallMs: number;
 }
 
-function firstSubset(split: MnistSplit, n: number): MnistSplit {
-  if (n > split.count) throw new UserError(`overfit needs ${n} images but the split holds ${split.count}`);
-  if (n === split.count) return split;
-  return { count: n, images: split.images.subarray(0, n * IMAGE_SIZE), labels: split.labels.subarray(0, n) };
-}
-
 /** Accuracies are multiples of 1/300 or 1/10,000: five decimals keep them exact enough and the JSON short. */
 const round5 = (x: number): number => Math.round(x * 1e5) / 1e5;
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -167,8 +161,8 @@ export const overfit = defineStudy<OverfitConfig>({
   },
   run(config, ctx): StudyRun {
     const mnist = ctx.mnist();
-    const trainSplit = firstSubset(mnist.train, config.trainSize);
-    const evalSets = { train: toBatch(trainSplit), test: toBatch(firstSubset(mnist.test, config.testSize)) };
+    const trainSplit = firstRows(mnist.train, config.trainSize);
+    const evalSets = { train: toBatch(trainSplit), test: toBatch(firstRows(mnist.test, config.testSize)) };
     const sizes = [IMAGE_SIZE, ...config.hidden, 10];
     const accuracy: Record<string, { train: number[]; test: number[] }> = {};
     const divergedAt: Record<string, Divergence | null> = {};

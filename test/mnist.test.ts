@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MNIST_FILES, defaultMnistDir, gatherRows, loadMnist, readIdxImages, readIdxLabels } from '../src/data/mnist.js';
+import { MNIST_FILES, defaultMnistDir, firstRows, gatherRows, loadMnist, readIdxImages, readIdxLabels } from '../src/data/mnist.js';
 
 const dir = defaultMnistDir();
 const scratch = mkdtempSync(join(tmpdir(), 'mnist-test-'));
@@ -37,6 +37,18 @@ describe('MNIST from IDX files', () => {
     const g = gatherRows({ images, labels, count }, [2, 0]);
     expect(Array.from(g.labels)).toEqual([4, 5]);
     expect(g.images.subarray(784, 1568)).toEqual(images.subarray(0, 784));
+  });
+
+  it('firstRows views the first N rows without copying, and refuses more than there are', () => {
+    const { images, count } = readIdxImages(join(dir, MNIST_FILES.testImages), 50);
+    const { labels } = readIdxLabels(join(dir, MNIST_FILES.testLabels), 50);
+    const split = { images, labels, count };
+    const head = firstRows(split, 10);
+    expect(head.count).toBe(10);
+    expect(head.images.buffer).toBe(images.buffer);
+    expect(Array.from(head.labels)).toEqual(Array.from(labels.subarray(0, 10)));
+    expect(firstRows(split, 50)).toBe(split);
+    expect(() => firstRows(split, 51)).toThrow('a study needs the first 51 images but the split holds only 50');
   });
 
   it('names a missing file', () => {

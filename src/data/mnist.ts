@@ -136,3 +136,10 @@ export function gatherRows(split: MnistSplit, indices: ArrayLike<number>): Mnist
   }
   return { images, labels, count: n };
 }
+
+/** The first `n` rows of a split, without copying (the lecture's "first N training images"). */
+export function firstRows(split: MnistSplit, n: number): MnistSplit {
+  if (n > split.count) throw new UserError(`a study needs the first ${n} images but the split holds only ${split.count}`);
+  if (n === split.count) return split;
+  return { count: n, images: split.images.subarray(0, n * IMAGE_SIZE), labels: split.labels.subarray(0, n) };
+}
