@@ -14,7 +14,7 @@ import { makeOptimizer } from '../src/optim/optimizers.js';
 import { Rng } from '../src/rng.js';
 import { defineStudy, type ClaimCheck, type StudyRun } from '../src/study.js';
 import { disposeBatch, toBatch } from '../src/train/batches.js';
-import { evaluateAccuracy, trainIterations, type Divergence, type Trainee } from '../src/train/loop.js';
+import { evaluateAccuracy, meanLoss, trainIterations, type Divergence, type Trainee } from '../src/train/loop.js';
 import { gatherRows } from '../src/data/mnist.js';
 
 export interface InitMnistConfig {
@@ -77,11 +77,6 @@ export function roundSig(x: number, digits: number): number {
   return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(digits));
 }
 
-function meanOf(xs: (number | null)[]): number | null {
-  const finite = xs.filter((x): x is number => x !== null && Number.isFinite(x));
-  return finite.length === xs.length && finite.length > 0 ? finite.reduce((a, b) => a + b, 0) / finite.length : null;
-}
-
 /** What the claims and the report need from one net's loss curve. */
 export interface RowSummary {
   initialLoss: number | null;
@@ -118,7 +113,7 @@ export function summarizeLoss(loss: (number | null)[], tail: number): Omit<RowSu
     }
   }
   return {
-    finalLoss: meanOf(last),
+    finalLoss: meanLoss(last),
     tailMin: finiteLast.length === last.length && last.length > 0 ? Math.min(...finiteLast) : null,
     tailMax: finiteLast.length === last.length && last.length > 0 ? Math.max(...finiteLast) : null,
     maxLoss: finite.length > 0 ? finite.reduce((a, b) => Math.max(a, b), -Infinity) : null,

@@ -7,7 +7,7 @@ import { makeOptimizer, type OptimizerName } from '../src/optim/optimizers.js';
 import { Rng } from '../src/rng.js';
 import { defineStudy, type ClaimCheck, type StudyRun } from '../src/study.js';
 import { disposeBatch, toBatch } from '../src/train/batches.js';
-import { evaluateAccuracy, trainIterations, type Divergence, type Trainee } from '../src/train/loop.js';
+import { evaluateAccuracy, meanLoss, trainIterations, type Divergence, type Trainee } from '../src/train/loop.js';
 import { IMAGE_SIZE, firstRows } from '../src/data/mnist.js';
 
 export interface OptimizersMnistConfig {
@@ -31,11 +31,6 @@ const lecture: OptimizersMnistConfig = {
 };
 
 const quick: OptimizersMnistConfig = { ...lecture, trainSize: 10000, iterations: 300, tail: 50 };
-
-function mean(xs: (number | null)[]): number | null {
-  const finite = xs.filter((x): x is number => x !== null && Number.isFinite(x));
-  return finite.length === xs.length && finite.length > 0 ? finite.reduce((a, b) => a + b, 0) / finite.length : null;
-}
 
 export const optimizersMnist = defineStudy<OptimizersMnistConfig>({
   name: 'optimizers-mnist',
@@ -68,7 +63,7 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig>({
     for (const t of trainees) {
       const losses = run.loss[t.name]!;
       summary[t.name] = {
-        finalLoss: mean(losses.slice(-config.tail)),
+        finalLoss: meanLoss(losses.slice(-config.tail)),
         testAccuracy: evaluateAccuracy(t.net, test),
         diverged: run.divergedAt[t.name] !== null,
       };

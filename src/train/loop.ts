@@ -34,6 +34,15 @@ export function trainStep(t: Trainee, batch: Batch): number {
   return loss;
 }
 
+/**
+ * Mean of a recorded loss series (e.g. its last 100 iterations), or null when any entry is
+ * missing or not finite: a network that diverged has no final loss.
+ */
+export function meanLoss(xs: (number | null)[]): number | null {
+  const finite = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return finite.length === xs.length && finite.length > 0 ? finite.reduce((a, b) => a + b, 0) / finite.length : null;
+}
+
 function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
