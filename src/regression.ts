@@ -14,7 +14,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { UserError } from './errors.js';
 import type { StudyResult } from './results/schema.js';
 import { runStudy } from './runner.js';
-import type { AnyStudy, KeyNumber } from './study.js';
+import { typedResult, type AnyStudy, type KeyNumber } from './study.js';
 
 export const BASELINE_DIR = join('results', 'baselines', 'quick');
 export const BASELINE_SEED = 0;
@@ -52,25 +52,22 @@ export function defaultTolerance(key: string, value: number): number | null {
   return null;
 }
 
-/** Final losses and accuracies of a summary, found by name (".finalLoss", ".testAccuracy", ...). */
-export function genericKeyNumbers(summary: unknown, prefix = ''): Record<string, KeyNumber> {
+/**
+ * Per curve (optimizer, init, ...): its final loss with the loss tolerance (when it has one: a
+ * diverged net has none) and its test accuracy with the accuracy tolerance.
+ */
+export function finalLossAndTestAccuracy(rows: Record<string, { finalLoss: number | null; testAccuracy: number }>): Record<string, KeyNumber> {
   const out: Record<string, KeyNumber> = {};
-  if (summary === null || typeof summary !== 'object' || Array.isArray(summary)) return out;
-  for (const [k, v] of Object.entries(summary as Record<string, unknown>)) {
-    const name = prefix ? `${prefix}.${k}` : k;
-    if (typeof v === 'number' && Number.isFinite(v) && /final|test|best|last/i.test(k)) {
-      const tolerance = defaultTolerance(k, v);
-      if (tolerance !== null) out[name] = { value: v, tolerance };
-    } else if (typeof v === 'object') {
-      Object.assign(out, genericKeyNumbers(v, name));
-    }
+  for (const [name, row] of Object.entries(rows)) {
+    if (row.finalLoss !== null && Number.isFinite(row.finalLoss)) out[`${name}.finalLoss`] = { value: row.finalLoss, tolerance: defaultTolerance('loss', row.finalLoss)! };
+    out[`${name}.testAccuracy`] = { value: row.testAccuracy, tolerance: ACCURACY_TOLERANCE };
   }
   return out;
 }
 
 export function keyNumbersOf(study: AnyStudy, result: StudyResult): Record<string, KeyNumber> {
-  const run = result.runs[0]!;
-  return study.keyNumbers ? study.keyNumbers(run, result.config) : genericKeyNumbers(run.summary);
+  const typed = typedResult(study, result);
+  return study.keyNumbers(typed.runs[0]!, typed.config);
 }
 
 export function baselineFrom(study: AnyStudy, result: StudyResult): Baseline {
@@ -165,7 +162,10 @@ export async function runQuickProfile(study: AnyStudy, outDir: string, mnistDir:
     seeds: 1,
     outDir,
     mnistDir,
-    args: {},
+    config: study.profiles.quick,
+    workers: 1,
+    resume: false,
+    fresh: false,
     progress: () => ({ tick() {}, done() {} }),
     log: () => {},
   });

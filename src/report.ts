@@ -3,7 +3,10 @@
  * config, backend and wall time, generated from the result JSON files (never hand-edited).
  * The text depends only on the result files, so regenerating an unchanged folder changes nothing.
  */
+import { formatDuration, formatNumbers } from './format.js';
 import type { Claim, Profile, StudyResult } from './results/schema.js';
+
+export { formatValue } from './format.js';
 
 export interface ReportStudy {
   name: string;
@@ -29,39 +32,8 @@ export interface ReportInput {
   skipped: { file: string; reason: string }[];
 }
 
-/** Numbers for a table cell: 4 significant digits, spreads as mean (min..max). */
-export function formatValue(v: unknown): string {
-  if (typeof v === 'number') {
-    if (Number.isInteger(v)) return String(v);
-    const a = Math.abs(v);
-    return a >= 1e-3 && a < 1e5 ? String(Number(v.toPrecision(4))) : v.toExponential(2);
-  }
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if ('mean' in o && 'min' in o && 'max' in o) return `${formatValue(o.mean)} (${formatValue(o.min)}..${formatValue(o.max)})`;
-    return `{${Object.entries(o).map(([k, x]) => `${k}: ${formatValue(x)}`).join(', ')}}`;
-  }
-  return String(v);
-}
-
 /** Markdown table cells cannot hold a pipe or a line break. */
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-
-export function formatNumbers(numbers: Record<string, unknown>): string {
-  return Object.entries(numbers)
-    .map(([k, v]) => `${k} = ${formatValue(v)}`)
-    .join('; ');
-}
-
-export function formatDuration(ms: number): string {
-  const s = ms / 1000;
-  if (s < 1) return `${ms.toFixed(0)} ms`;
-  if (s < 120) return `${s.toFixed(1)} s`;
-  if (s < 7200) return `${(s / 60).toFixed(1)} min`;
-  return `${(s / 3600).toFixed(2)} h`;
-}
 
 function seedsText(r: StudyResult): string {
   return r.seeds.length === 1 ? `seed ${r.seeds[0]}` : `${r.seeds.length} seeds (${r.seeds.join(', ')}); claims hold only if they hold for every seed`;

@@ -1,25 +1,35 @@
 /**
  * Running a study: one run() per seed, claims checked per seed and combined, the result
- * written atomically, and the outcome printed.
+ * written atomically, and the outcome described for the console.
  */
-import { describeEnvironment } from './environment.js';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from './backend.js';
 import { loadMnist, type Mnist } from './data/mnist.js';
+import { describeEnvironment } from './environment.js';
+import { formatDuration, formatNumbers } from './format.js';
 import { aggregateSummaries, combineClaims } from './results/aggregate.js';
 import type { Profile, SeedRun, StudyResult } from './results/schema.js';
 import { SCHEMA_VERSION } from './results/schema.js';
-import { ensureWritableDir, writeResult } from './results/store.js';
-import type { AnyStudy, ProgressTicker, StudyContext } from './study.js';
-import type { ClaimCheck } from './study.js';
+import { ensureWritableDir, resultFileName, writeResult } from './results/store.js';
+import type { AnyStudy, ClaimCheck, ProgressTicker, StudyContext } from './study.js';
+import { WorkerPool } from './train/pool.js';
+import { JournaledUnits, UnitCache } from './train/units.js';
 
 export interface RunRequest {
   profile: Profile;
-  /** First seed; --seeds N runs seed, seed+1, ..., seed+N-1. */
+  /** The study's config: a profile's, with the study's flags applied. */
+  config: object;
+  /** First seed; seeds > 1 runs seed, seed+1, ..., seed+seeds-1. */
   seed: number;
   seeds: number;
   outDir: string;
   mnistDir: string;
-  /** The study's own flags. */
-  args: Record<string, unknown>;
+  /** Worker processes for the study's units (1: all in this process). */
+  workers: number;
+  /** Continue the journal of an interrupted run; or discard it and start over. */
+  resume: boolean;
+  fresh: boolean;
   progress(label: string, total: number): ProgressTicker;
   log(line: string): void;
 }
@@ -36,37 +46,66 @@ export function mnistFrom(dir: string): Mnist {
   return m;
 }
 
-export function studyConfig(study: AnyStudy, profile: Profile, args: Record<string, unknown>): object {
-  const base = study.profiles[profile];
-  return study.configure ? study.configure(base, args) : base;
+/** Where a study keeps the journal of a seed's finished units while it runs. */
+export function journalPath(outDir: string, study: string, profile: Profile, seed: number): string {
+  return join(outDir, resultFileName(study, profile).replace(/\.json$/, `.seed${seed}.journal.jsonl`));
 }
 
 export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ result: StudyResult; path: string }> {
-  const config = studyConfig(study, req.profile, req.args);
-  // Before any work: a study may keep files next to its result while it runs (S7's journal).
+  const { config } = req;
+  // Before any work: journals are kept next to the result while the study runs.
   ensureWritableDir(req.outDir);
   const startedAt = new Date();
   // Read where the run happens before it starts: a long run must record the commit it began on.
   const environment = describeEnvironment();
+  const backend = tf.getBackend() as BackendName;
+  const hasUnits = study.units !== undefined && Object.keys(study.units).length > 0;
+  const pool = hasUnits && req.workers > 1 ? new WorkerPool(req.workers, { backend, mnistDir: req.mnistDir }, (line) => req.log(line.trim())) : null;
+  if (pool) req.log(`units run in ${req.workers} worker processes`);
   const t0 = performance.now();
   const runs: SeedRun[] = [];
   const claimsPerSeed: { seed: number; claims: ClaimCheck[] }[] = [];
-  for (let k = 0; k < req.seeds; k++) {
-    const seed = req.seed + k;
-    const ctx: StudyContext = {
-      seed,
-      profile: req.profile,
-      mnist: () => mnistFrom(req.mnistDir),
-      mnistDir: req.mnistDir,
-      progress: (label, total) => req.progress(req.seeds > 1 ? `${label} (seed ${seed})` : label, total),
-      log: req.log,
-      outDir: req.outDir,
-      args: req.args,
-    };
-    const s0 = performance.now();
-    const run = await study.run(config, ctx);
-    runs.push({ seed, durationMs: performance.now() - s0, series: run.series, summary: run.summary });
-    claimsPerSeed.push({ seed, claims: study.claims(run, config) });
+  const journals: JournaledUnits[] = [];
+  try {
+    for (let k = 0; k < req.seeds; k++) {
+      const seed = req.seed + k;
+      const cache = new UnitCache();
+      const mnist = () => mnistFrom(req.mnistDir);
+      const units = new JournaledUnits({
+        study: study.name,
+        config,
+        seed,
+        units: study.units ?? {},
+        journalPath: journalPath(req.outDir, study.name, req.profile, seed),
+        header: { journal: study.name, format: 2, seed, profile: req.profile, backend, config },
+        resume: req.resume,
+        fresh: req.fresh,
+        gitCommit: environment.gitCommit,
+        pool,
+        context: { seed, mnist, cached: (key, make, dispose) => cache.get(key, make, dispose) },
+        log: req.log,
+      });
+      journals.push(units);
+      const ctx: StudyContext = {
+        seed,
+        profile: req.profile,
+        mnist,
+        progress: (label, total) => req.progress(req.seeds > 1 ? `${label} (seed ${seed})` : label, total),
+        log: req.log,
+        units,
+      };
+      const s0 = performance.now();
+      try {
+        const run = await study.run(config, ctx);
+        runs.push({ seed, durationMs: performance.now() - s0, timings: run.timings ?? {}, series: run.series, summary: run.summary });
+        claimsPerSeed.push({ seed, claims: study.claims(run, config) });
+      } finally {
+        units.close(false);
+        cache.clear();
+      }
+    }
+  } finally {
+    pool?.close();
   }
   const result: StudyResult = {
     schemaVersion: SCHEMA_VERSION,
@@ -83,5 +122,15 @@ export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ resu
     claims: combineClaims(claimsPerSeed),
   };
   const path = writeResult(req.outDir, result);
+  // The result holds every unit now: the journals have done their job.
+  for (const j of journals) j.close(true);
   return { result, path };
+}
+
+/** What the console shows of a finished run: each claim with its verdict and numbers, and the file. */
+export function describeOutcome(result: StudyResult, path: string): string[] {
+  const lines: string[] = [];
+  for (const c of result.claims) lines.push(`  ${c.holds ? 'holds' : 'FAILS'}  ${c.text}`, `         ${formatNumbers(c.numbers)}`);
+  lines.push(`  wrote ${path} (${formatDuration(result.durationMs)})`);
+  return lines;
 }

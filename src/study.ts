@@ -1,17 +1,26 @@
 /**
- * What a study file provides. A study reads like the lecture: its configs (lecture scale and
- * a quick profile), a run() for one seed that returns the recorded series and a summary, and
- * the lecture's claims checked against that run.
+ * The study contract. A study is one typed unit, `Study<Config, Series, Summary>`: its configs
+ * (the lecture's full scale and a quick profile), a run() for one seed that records series and
+ * a summary, the lecture's claims checked on them, the numbers CI guards, and its figures. All
+ * of them share the three types, so a study and its figure cannot drift apart unnoticed.
+ *
+ * A study lives in experiments/<name>/ and is added to the suite by one line in
+ * experiments/index.ts. Everything a study needs from outside (MNIST, progress, logging, a
+ * journal of finished units, worker processes) comes through the context; studies never see
+ * the command line.
  */
-import type { Options } from 'yargs';
 import type { Mnist } from './data/mnist.js';
-import type { Claim, Profile } from './results/schema.js';
+import type { Figure } from './plot/render.js';
+import type { Claim, Profile, StudyResult } from './results/schema.js';
+import type { UnitTask, UnitRunner } from './train/units.js';
 
 export type ClaimCheck = Omit<Claim, 'perSeed'>;
 
-export interface StudyRun {
-  series: Record<string, unknown>;
-  summary: Record<string, unknown>;
+/** What run() returns for one seed. Timings (wall-clock figures) are kept apart: they differ run to run. */
+export interface SeedOutput<S, M> {
+  series: S;
+  summary: M;
+  timings?: Record<string, number>;
 }
 
 /** A progress counter for one loop: the CLI shows it as a bar with ETA. */
@@ -25,40 +34,59 @@ export interface StudyContext {
   profile: Profile;
   /** MNIST, read once per process and shared (subsets are taken by the study). */
   mnist(): Mnist;
-  /** The folder MNIST is read from, for worker processes that read it themselves (absent in some tests). */
-  mnistDir?: string;
   /** Starts a progress counter of `total` steps. */
   progress(label: string, total: number): ProgressTicker;
   /** A line for the user (stderr), e.g. what a stage found. */
   log(line: string): void;
-  /** Folder the results go to (for studies that keep a journal next to their result). */
-  outDir: string;
-  /** The study's own CLI flags, as parsed. */
-  args: Record<string, unknown>;
+  /**
+   * Runs a study's independent units of work (see src/train/units.ts): journaled as each one
+   * finishes, resumed from the journal, spread over worker processes when there are several.
+   */
+  units: UnitRunner;
 }
 
-export interface Study<C extends object = object> {
+/** A flag a study adds to the command line, declared as data; src/cli turns it into a yargs option. */
+export type StudyFlag<C> =
+  | { kind: 'integer'; name: string; describe: string; min: number; apply(config: C, value: number): C }
+  | { kind: 'choice'; name: string; describe: string; choices: readonly string[]; default: string; apply(config: C, value: string): C };
+
+/** The context a unit of work runs with, in the main process or a worker process. */
+export interface UnitContext {
+  seed: number;
+  mnist(): Mnist;
+  /**
+   * A value kept for the rest of the process's life (or the current run in the main process),
+   * e.g. a study's evaluation tensors shared by all its units.
+   */
+  cached<T>(key: string, make: () => T, dispose?: (value: T) => void): T;
+}
+
+/** A unit of work a study can hand to the unit runner (and so to worker processes). */
+export type UnitFunction<C> = (config: C, task: UnitTask, ctx: UnitContext) => unknown;
+
+export interface Study<C extends object, S extends object, M extends object> {
   /** Command-line name, e.g. "optimizer-paths". */
   name: string;
-  /** The STUDIES.md label, e.g. "S1". */
+  /** The study's label in docs/STUDIES.md, e.g. "S1". */
   id: string;
   title: string;
   /** One line for `list`. */
   description: string;
   needsMnist: boolean;
   profiles: Record<Profile, C>;
-  /** Extra flags this study takes (e.g. --variant); shown in its --help. */
-  options?: Record<string, Options>;
-  /** Applies the study's own flags to a profile's config. */
-  configure?(config: C, args: Record<string, unknown>): C;
-  run(config: C, ctx: StudyContext): Promise<StudyRun> | StudyRun;
-  claims(run: StudyRun, config: C): ClaimCheck[];
+  /** Extra flags this study takes (e.g. --variant); shown in --help. */
+  flags?: StudyFlag<C>[];
+  /** Named units of work (e.g. one search trial) that may run in a worker process. */
+  units?: Record<string, UnitFunction<C>>;
+  run(config: C, ctx: StudyContext): Promise<SeedOutput<S, M>> | SeedOutput<S, M>;
+  claims(run: SeedOutput<S, M>, config: C): ClaimCheck[];
   /**
    * The numbers CI guards against committed baselines, each with its tolerance (absolute,
-   * in the number's own unit). Without it, src/regression.ts picks the summary's final losses
-   * and accuracies by name with default tolerances.
+   * in the number's own unit).
    */
-  keyNumbers?(run: StudyRun, config: C): Record<string, KeyNumber>;
+  keyNumbers(run: SeedOutput<S, M>, config: C): Record<string, KeyNumber>;
+  /** The figures of a result of this study (several seeds: result.runs). */
+  figures(result: TypedResult<C, S, M>): Figure[];
 }
 
 export interface KeyNumber {
@@ -67,9 +95,26 @@ export interface KeyNumber {
   tolerance: number;
 }
 
-/** Lets a registry hold studies of different config types. */
-export type AnyStudy = Study<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** A result file of one study, with that study's types for its config, series and summary. */
+export interface TypedResult<C, S, M> extends Omit<StudyResult, 'config' | 'runs' | 'summary'> {
+  config: C;
+  runs: (Omit<StudyResult['runs'][number], 'series' | 'summary'> & { series: S; summary: M })[];
+  /** One seed: that run's summary; several: numbers replaced by their spread (see results/aggregate.ts). */
+  summary: unknown;
+}
 
-export function defineStudy<C extends object>(study: Study<C>): Study<C> {
+/** Lets a registry hold studies of different types. */
+export type AnyStudy = Study<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export function defineStudy<C extends object, S extends object, M extends object>(study: Study<C, S, M>): Study<C, S, M> {
   return study;
+}
+
+/**
+ * A validated result file as the result of `study`: the one place where a file's contents are
+ * taken to have the study's types. The envelope (claims, runs, seeds) was checked by the schema
+ * when the file was read; the series are the study's own, written by its run().
+ */
+export function typedResult<C extends object, S extends object, M extends object>(_study: Study<C, S, M>, result: StudyResult): TypedResult<C, S, M> {
+  return result as unknown as TypedResult<C, S, M>;
 }

@@ -3,22 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import {
-  drawHyperparameters,
-  hyperparameterSearch,
-  journalPath,
-  narrowRange,
-  rankTrials,
-  spearman,
-  spearmanCritical,
-  splitData,
-  topCount,
-  type HyperparameterSearchConfig,
-  type TrialRecord,
-} from '../experiments/hyperparameter-search.js';
+import { drawHyperparameters, hyperparameterSearch, narrowRange, type HyperparameterSearchConfig, type SearchSeries, type SearchSummary } from '../experiments/hyperparameter-search/study.js';
+import { rankTrials, splitData, topCount, type TrialRecord } from '../experiments/hyperparameter-search/trial.js';
 import type { Mnist, MnistSplit } from '../src/data/mnist.js';
 import { Rng } from '../src/rng.js';
-import type { StudyContext, StudyRun } from '../src/study.js';
+import { journalPath } from '../src/runner.js';
+import { spearman, spearmanCritical } from '../src/stats.js';
+import type { SeedOutput } from '../src/study.js';
+import { configFromFlags } from '../src/cli/study-flags.js';
+import { testContext } from './helpers/context.js';
 
 /** MNIST-shaped data; pixel 0 of row i holds i / n so a test can tell which rows were taken. */
 function synthetic(n: number, seed: number): MnistSplit {
@@ -47,48 +40,50 @@ const tiny: HyperparameterSearchConfig = {
 };
 
 interface Harness {
-  ctx: StudyContext;
+  outDir: string;
+  resume: boolean;
+  fresh: boolean;
+  seed: number;
   logs: string[];
   /** Every read of mnist.test, with the trial lines the journal held at that moment. */
   testReads: number[];
 }
 
+const journalOf = (outDir: string, seed = 0) => journalPath(outDir, 'hyperparameter-search', 'quick', seed);
+
+/** The finished trials a journal holds, in the order they were written. */
 function trialLines(path: string): TrialRecord[] {
   return readFileSync(path, 'utf8')
     .split('\n')
     .slice(1)
-    .filter((l) => l.includes('"kind":"trial"'))
-    .map((l) => JSON.parse(l) as TrialRecord);
+    .filter((l) => l.includes('"kind":"unit"'))
+    .map((l) => (JSON.parse(l) as { value: TrialRecord }).value);
 }
 
-function harness(outDir: string, args: Record<string, unknown> = {}, seed = 0): Harness {
-  const logs: string[] = [];
-  const testReads: number[] = [];
-  const path = journalPath(outDir, 'quick', seed);
-  const mnist = {
-    train: TRAIN,
-    dir: 'synthetic',
-    get test(): MnistSplit {
-      testReads.push(trialLines(path).length);
-      return TEST;
-    },
-  } as Mnist;
-  const ctx: StudyContext = {
-    seed,
-    profile: 'quick',
-    mnist: () => mnist,
-    progress: () => ({ tick() {}, done() {} }),
-    log: (l) => logs.push(l),
-    outDir,
-    args,
-  };
-  return { ctx, logs, testReads };
+function harness(outDir: string, o: { resume?: boolean; fresh?: boolean } = {}, seed = 0): Harness {
+  return { outDir, resume: o.resume ?? false, fresh: o.fresh ?? false, seed, logs: [], testReads: [] };
 }
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 's7-'));
 
-async function runTiny(h: Harness, config = tiny): Promise<StudyRun> {
-  return hyperparameterSearch.run(config, h.ctx);
+/** One seed's search as the runner runs it; the journal stays on disk for the test to read. */
+async function runTiny(h: Harness, config = tiny): Promise<SeedOutput<SearchSeries, SearchSummary>> {
+  const path = journalOf(h.outDir, h.seed);
+  const mnist = {
+    train: TRAIN,
+    dir: 'synthetic',
+    get test(): MnistSplit {
+      h.testReads.push(trialLines(path).length);
+      return TEST;
+    },
+  } as Mnist;
+  const t = testContext({ study: hyperparameterSearch, config, mnist: () => mnist, seed: h.seed, outDir: h.outDir, resume: h.resume, fresh: h.fresh });
+  try {
+    return await hyperparameterSearch.run(config, t.ctx);
+  } finally {
+    h.logs.push(...t.logs);
+    t.close();
+  }
 }
 
 describe('S7 helpers', () => {
@@ -162,9 +157,9 @@ describe('S7 helpers', () => {
   });
 
   it('takes --trials and --stages', () => {
-    const c = hyperparameterSearch.configure!(hyperparameterSearch.profiles.lecture, { trials: 7, stages: 3 });
+    const c = configFromFlags<HyperparameterSearchConfig>(hyperparameterSearch, 'lecture', { trials: 7, stages: 3 });
     expect([c.trials, c.stages]).toEqual([7, 3]);
-    expect(hyperparameterSearch.configure!(hyperparameterSearch.profiles.lecture, {}).trials).toBe(100);
+    expect(configFromFlags<HyperparameterSearchConfig>(hyperparameterSearch, 'lecture', {}).trials).toBe(100);
   });
 });
 
@@ -175,17 +170,17 @@ describe('S7 search', () => {
     const run = await runTiny(h);
     expect(tf.memory().numTensors).toBe(before);
     expect(h.testReads).toEqual([tiny.trials * tiny.stages]);
-    const pick = run.summary.finalPick as { testImages: number; retrainReproduced: boolean; testAccuracy: number };
+    const pick = run.summary.finalPick!;
     expect(pick.testImages).toBe(TEST.count);
     expect(pick.retrainReproduced).toBe(true);
-    const trials = (run.series as { trials: TrialRecord[] }).trials;
+    const { trials } = run.series;
     expect(trials).toHaveLength(6);
     for (const t of trials) {
       expect(t.val).toHaveLength(tiny.epochs);
       expect(t.train).toHaveLength(tiny.epochs);
     }
     // stage 2 draws inside the narrowed ranges
-    const stages = (run.series as { stages: { lrRange: [number, number]; decayRange: [number, number] }[] }).stages;
+    const { stages } = run.series;
     for (const t of trials.filter((x) => x.stage === 2)) {
       expect(t.lr).toBeGreaterThanOrEqual(stages[1]!.lrRange[0]);
       expect(t.lr).toBeLessThanOrEqual(stages[1]!.lrRange[1]);
@@ -200,19 +195,20 @@ describe('S7 search', () => {
 
     // The "killed" search: everything up to the second finished trial, then half of the next line.
     const dirB = tempDir();
-    const pathA = journalPath(dirA, 'quick', 0);
-    const pathB = journalPath(dirB, 'quick', 0);
+    const pathA = journalOf(dirA);
+    const pathB = journalOf(dirB);
     const linesA = readFileSync(pathA, 'utf8').split('\n');
-    const second = linesA.findIndex((l, i) => l.includes('"kind":"trial"') && linesA.slice(0, i).filter((x) => x.includes('"kind":"trial"')).length === 1);
+    const second = linesA.findIndex((l, i) => l.includes('"kind":"unit"') && linesA.slice(0, i).filter((x) => x.includes('"kind":"unit"')).length === 1);
     writeFileSync(pathB, linesA.slice(0, second + 1).join('\n') + '\n' + linesA[second + 1]!.slice(0, 40));
 
     const h = harness(dirB, { resume: true });
     const resumed = await runTiny(h);
-    expect(h.logs.some((l) => l.includes('resuming') && l.includes('2 finished trial(s)') && l.includes('torn'))).toBe(true);
+    expect(h.logs.some((l) => l.includes('resuming') && l.includes('2 finished unit(s)'))).toBe(true);
+    expect(h.logs.some((l) => l.includes('dropped an incomplete last line'))).toBe(true);
     expect(resumed.summary.trialsRun).toBe(4);
     expect(resumed.summary.trialsFromJournal).toBe(2);
     expect(resumed.series).toEqual(full.series);
-    expect((resumed.summary.finalPick as { testAccuracy: number }).testAccuracy).toBe((full.summary.finalPick as { testAccuracy: number }).testAccuracy);
+    expect(resumed.summary.finalPick!.testAccuracy).toBe(full.summary.finalPick!.testAccuracy);
     const keys = trialLines(pathB).map((t) => `${t.stage}:${t.trial}`);
     expect(keys).toHaveLength(6);
     expect(new Set(keys).size).toBe(6);
@@ -223,24 +219,25 @@ describe('S7 search', () => {
     expect(again.series).toEqual(full.series);
   });
 
-  it('refuses to resume a journal of another config or seed, and replaces it without --resume', async () => {
+  it('refuses to resume a journal of another config, never discards one silently, and starts over with --fresh', async () => {
     const dir = tempDir();
     await runTiny(harness(dir));
     const before = tf.memory().numTensors;
     await expect(runTiny(harness(dir, { resume: true }), { ...tiny, epochs: 4 })).rejects.toThrow(/different search.*epochs/);
     expect(tf.memory().numTensors).toBe(before);
     // another seed has its own journal file
-    expect(journalPath(dir, 'quick', 1)).not.toBe(journalPath(dir, 'quick', 0));
-    const h = harness(dir);
-    await runTiny(h, { ...tiny, trials: 2, stages: 1 });
-    expect(h.logs.some((l) => l.startsWith('replacing the journal'))).toBe(true);
-    expect(trialLines(journalPath(dir, 'quick', 0))).toHaveLength(2);
+    expect(journalOf(dir, 1)).not.toBe(journalOf(dir, 0));
+    // neither --resume nor --fresh: the finished trials stay, and the message names both flags
+    await expect(runTiny(harness(dir), { ...tiny, trials: 2, stages: 1 })).rejects.toThrow(/finished work.*--resume.*--fresh/);
+    expect(trialLines(journalOf(dir))).toHaveLength(6);
+    await runTiny(harness(dir, { fresh: true }), { ...tiny, trials: 2, stages: 1 });
+    expect(trialLines(journalOf(dir))).toHaveLength(2);
   });
 
   it('records diverging trials with their epoch and goes on; with nothing to pick, the test set is not read', async () => {
     const h = harness(tempDir());
     const run = await runTiny(h, { ...tiny, lrRange: [1e3, 1e4], stages: 1 });
-    const trials = (run.series as { trials: TrialRecord[] }).trials;
+    const { trials } = run.series;
     expect(trials).toHaveLength(3);
     for (const t of trials) {
       expect(t.diverged).not.toBeNull();

@@ -1,27 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { histogram, histogramRange, initActivations, layerStats } from '../experiments/init-activations.js';
+import { histogram, histogramRange, initActivations, layerStats } from '../experiments/init-activations/study.js';
 import { initStd, initWeights } from '../src/nn/init.js';
 import { Rng } from '../src/rng.js';
-import type { StudyContext } from '../src/study.js';
+import { testContext } from './helpers/context.js';
 
 function sampleStd(xs: Float32Array): number {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   return Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
 }
 
-function ctx(seed: number): StudyContext {
-  return {
-    seed,
-    profile: 'lecture',
-    mnist: () => {
-      throw new Error('S3 uses no data');
-    },
-    progress: () => ({ tick: () => {}, done: () => {} }),
-    log: () => {},
-    outDir: '.',
-    args: {},
+function ctx(seed: number) {
+  const noData = () => {
+    throw new Error('S3 uses no data');
   };
+  return testContext({ study: initActivations, config: initActivations.profiles.lecture, mnist: noData, seed, profile: 'lecture' }).ctx;
 }
 
 describe('init scales (src/nn/init.ts)', () => {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { EXPLODE_ABOVE, initMnist, summarizeLoss, type InitMnistConfig, type RowSummary } from '../experiments/init-mnist.js';
+import { EXPLODE_ABOVE, initMnist, summarizeLoss, type InitMnistConfig, type RowSummary } from '../experiments/init-mnist/study.js';
 import { IMAGE_SIZE, type Mnist, type MnistSplit } from '../src/data/mnist.js';
 import { Rng } from '../src/rng.js';
-import type { StudyContext, StudyRun } from '../src/study.js';
+import { testContext } from './helpers/context.js';
 
 const config: InitMnistConfig = { ...initMnist.profiles.lecture, tail: 3, learnedBelow: 0.5 };
 
@@ -23,7 +23,7 @@ function row(over: Partial<RowSummary>): RowSummary {
 }
 
 function claimsOf(summary: Record<string, RowSummary>): Record<string, boolean> {
-  const run: StudyRun = { series: {}, summary };
+  const run = { series: { loss: {}, divergedAt: {}, initialLoss: {}, ln10: Math.log(10) }, summary };
   return Object.fromEntries(initMnist.claims(run, config).map((c) => [c.id, c.holds]));
 }
 
@@ -89,26 +89,18 @@ describe('S4 run (synthetic data, a few iterations)', () => {
   it('trains four rows on the same batches, records std=1 without stopping the others, leaks no tensors', async () => {
     const rng = new Rng(3, 'fake-mnist');
     const mnist: Mnist = { train: fakeSplit(400, rng), test: fakeSplit(100, rng), dir: 'synthetic' };
-    const ctx: StudyContext = {
-      seed: 0,
-      profile: 'quick',
-      mnist: () => mnist,
-      progress: () => ({ tick: () => {}, done: () => {} }),
-      log: () => {},
-      outDir: '.',
-      args: {},
-    };
     const small: InitMnistConfig = { ...initMnist.profiles.quick, trainSize: 400, iterations: 8, tail: 4, probeSize: 50 };
+    const { ctx } = testContext({ study: initMnist, config: small, mnist: () => mnist });
     const before = tf.memory().numTensors;
     const run = await initMnist.run(small, ctx);
     expect(tf.memory().numTensors).toBe(before);
-    const loss = run.series.loss as Record<string, (number | null)[]>;
+    const loss = run.series.loss;
     expect(Object.keys(loss)).toEqual(['std=0.01', 'xavier', 'he', 'std=1']);
     for (const name of ['std=0.01', 'xavier', 'he']) {
       expect(loss[name]).toHaveLength(8);
       expect(loss[name]!.every((x) => x !== null && Number.isFinite(x))).toBe(true);
     }
-    const s = run.summary as Record<string, RowSummary>;
+    const s = run.summary;
     // Random pixels in [0, 1] through std=1 weights give logits in the tens of thousands.
     expect(s['std=1']!.initialLoss).toBeGreaterThan(EXPLODE_ABOVE);
     expect(s['std=1']!.explodedAt).toBe(0);

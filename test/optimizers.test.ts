@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { walk } from '../experiments/optimizer-paths.js';
+import { walk } from '../experiments/optimizer-paths/study.js';
 import { makeOptimizer } from '../src/optim/optimizers.js';
 
 // Steps from (-7, 2) on f = x^2/20 + y^2, gradient (x/10, 2y) = (-0.7, 4) at the start,

@@ -1,18 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { overfit, overfitClaims, parseVariant, VARIANTS, type OverfitConfig, type Variant, type VariantSummary } from '../experiments/overfit.js';
+import { overfit, overfitClaims, VARIANTS, type OverfitConfig, type Variant, type VariantSummary } from '../experiments/overfit/study.js';
+import { configFromFlags, studyOptions } from '../src/cli/study-flags.js';
 import { IMAGE_SIZE, gatherRows, resolveMnistDir } from '../src/data/mnist.js';
 import { UserError } from '../src/errors.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { Rng } from '../src/rng.js';
 import { mnistFrom } from '../src/runner.js';
-import type { StudyContext } from '../src/study.js';
+import { testContext } from './helpers/context.js';
 import { disposeBatch, toBatch } from '../src/train/batches.js';
 
 function summary(train: number, test: number, firstEpochTrainAtOne: number | null = null): VariantSummary {
   return {
     epochs: 10, finalTrain: train, finalTest: test, finalGap: train - test, tailTrain: train, tailTest: test, bestTest: test,
-    firstEpochTrainAtOne, diverged: false, msPerStep: 1, evalMs: 1, evalPasses: 1, msPerEvalPass: 1, msEvalPerEpoch: 1, wallMs: 1,
+    firstEpochTrainAtOne, diverged: false, evalPasses: 1,
   };
 }
 
@@ -73,26 +74,25 @@ describe('overfit claims', () => {
 });
 
 describe('--variant', () => {
+  const variants = (value?: string) => configFromFlags<OverfitConfig>(overfit, 'lecture', { variant: value }).variants;
+
   it('picks one variant or all four', () => {
-    expect(parseVariant('all')).toEqual([...VARIANTS]);
-    expect(parseVariant(undefined)).toEqual([...VARIANTS]);
-    for (const v of VARIANTS) expect(parseVariant(v)).toEqual([v]);
-    expect(overfit.configure!(overfit.profiles.lecture, { variant: 'dropout' }).variants).toEqual(['dropout']);
-    expect(overfit.configure!(overfit.profiles.quick, { variant: 'all' }).variants).toEqual([...VARIANTS]);
+    expect(variants('all')).toEqual([...VARIANTS]);
+    expect(variants(undefined)).toEqual([...VARIANTS]);
+    for (const v of VARIANTS) expect(variants(v)).toEqual([v]);
   });
 
-  it('rejects an unknown variant with a user error', () => {
-    expect(() => parseVariant('dropout-0.5')).toThrow(UserError);
-    expect(() => parseVariant('dropout-0.5')).toThrow(/--variant must be one of plain, weight-decay, dropout, dropout-control, all/);
-    // The flag itself is checked at parse time (so `all --variant x` fails before any study runs).
-    const coerce = overfit.options!.variant!.coerce as (v: unknown) => string;
+  it('rejects an unknown variant with a user error while the flags are parsed', () => {
+    // The flag is checked at parse time (so `all --variant x` fails before any study runs).
+    const coerce = studyOptions([overfit]).variant!.coerce as (v: unknown) => string;
     expect(coerce('weight-decay')).toBe('weight-decay');
     expect(coerce(['plain', 'dropout'])).toBe('dropout');
     expect(() => coerce('nope')).toThrow(UserError);
+    expect(() => coerce('dropout-0.5')).toThrow(/--variant must be one of plain, weight-decay, dropout, dropout-control, all/);
   });
 
-  it('is declared as a study option and the lecture profile is the STUDIES.md scale', () => {
-    expect(overfit.options?.variant?.default).toBe('all');
+  it('is declared as a study flag and the lecture profile is the documented scale', () => {
+    expect(studyOptions([overfit]).variant!.default).toBe('all');
     const c = overfit.profiles.lecture;
     expect([c.trainSize, c.testSize, c.lr, c.batchSize, c.hidden.length]).toEqual([300, 10000, 0.01, 100, 6]);
     expect(Object.fromEntries(VARIANTS.map((v) => [v, [c.specs[v].epochs, c.specs[v].weightDecay, c.specs[v].dropout]]))).toEqual({
@@ -210,23 +210,14 @@ describe('a short real run', () => {
     },
     tail: 2,
   };
-  const ctx = (seed: number): StudyContext => ({
-    seed,
-    profile: 'quick',
-    mnist: () => mnistFrom(resolveMnistDir()),
-    progress: () => ({ tick() {}, done() {} }),
-    log: () => {},
-    outDir: '/nonexistent',
-    args: {},
-  });
-  type Acc = Record<string, { train: number[]; test: number[] }>;
+  const ctx = (seed: number) => testContext({ study: overfit, config: tiny, mnist: () => mnistFrom(resolveMnistDir()), seed }).ctx;
 
   it('records one train and one test accuracy per epoch for each variant, and frees its tensors', async () => {
     mnistFrom(resolveMnistDir());
     const before = tf.memory().numTensors;
     const run = await overfit.run(tiny, ctx(0));
     expect(tf.memory().numTensors).toBe(before);
-    const acc = run.series.accuracy as Acc;
+    const acc = run.series.accuracy;
     expect(Object.keys(acc)).toEqual([...VARIANTS]);
     for (const v of VARIANTS) {
       expect(acc[v]!.train).toHaveLength(tiny.specs[v].epochs);
@@ -234,21 +225,21 @@ describe('a short real run', () => {
       for (const a of [...acc[v]!.train, ...acc[v]!.test]) expect(a >= 0 && a <= 1).toBe(true);
       // 300 training images: accuracies are multiples of 1/300 (to the 5 decimals recorded).
       for (const a of acc[v]!.train) expect(Math.abs(a * 300 - Math.round(a * 300))).toBeLessThan(0.01);
-      const s = run.summary[v] as VariantSummary;
+      const s = run.summary[v]!;
       expect(s.evalPasses).toBe(2 * tiny.specs[v].epochs);
-      expect(s.msPerEvalPass).toBeGreaterThan(0);
+      expect(run.timings![`${v}.msPerEvalPass`]).toBeGreaterThan(0);
     }
     expect(overfit.claims(run, tiny).map((c) => c.id)).toEqual(['plain-overfits', 'weight-decay-narrows-gap', 'dropout-narrows-gap', 'dropout-fits-later']);
   });
 
   it('gives a variant run alone exactly its numbers in a run of all four, and repeats for a seed', async () => {
-    const all = (await overfit.run(tiny, ctx(3))).series.accuracy as Acc;
-    const again = (await overfit.run(tiny, ctx(3))).series.accuracy as Acc;
+    const all = (await overfit.run(tiny, ctx(3))).series.accuracy;
+    const again = (await overfit.run(tiny, ctx(3))).series.accuracy;
     expect(again).toEqual(all);
-    const alone = (await overfit.run({ ...tiny, variants: ['dropout'] }, ctx(3))).series.accuracy as Acc;
+    const alone = (await overfit.run({ ...tiny, variants: ['dropout'] }, ctx(3))).series.accuracy;
     expect(Object.keys(alone)).toEqual(['dropout']);
     expect(alone.dropout).toEqual(all.dropout);
-    const other = (await overfit.run({ ...tiny, variants: ['dropout'] }, ctx(4))).series.accuracy as Acc;
+    const other = (await overfit.run({ ...tiny, variants: ['dropout'] }, ctx(4))).series.accuracy;
     expect(other.dropout).not.toEqual(all.dropout);
   });
 });

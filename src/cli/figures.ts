@@ -9,12 +9,12 @@ import { basename, join, relative } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../errors.js';
-import { figuresFor } from '../plot/index.js';
 import { writeFigure, type Figure } from '../plot/render.js';
 import { buildReport, type ReportEntry, type ReportStudy } from '../report.js';
 import { PROFILES, type Profile, type StudyResult } from '../results/schema.js';
 import { ensureWritableDir, readResult, resultFileName } from '../results/store.js';
-import { STUDIES } from '../../experiments/index.js';
+import { typedResult } from '../study.js';
+import { STUDIES, findStudy } from '../../experiments/index.js';
 import { oneOf } from './args.js';
 import { runMain } from './main.js';
 
@@ -86,24 +86,27 @@ export interface Planned extends FoundResult {
   figures: Figure[];
 }
 
+/** A result's figures, drawn by its study. */
+export function figuresFor(result: StudyResult): Figure[] {
+  const study = findStudy(result.study);
+  if (!study) throw new Error(`no study '${result.study}'`);
+  return study.figures(typedResult(study, result));
+}
+
 /**
  * Every result of these profiles in `dir` with the figures it gets. A result whose series are
- * not the shape its figure expects, or whose study has no figure yet, joins the skipped files.
+ * not the shape its figure expects joins the skipped files.
  */
 export function planFigures(dir: string, profiles: Profile[], known: string[]): { planned: Planned[]; skipped: Skipped[] } {
   const { found, skipped } = collectResults(dir, profiles, known);
   const planned: Planned[] = [];
   for (const f of found) {
-    let figures: Figure[] | null;
+    let figures: Figure[];
     try {
       figures = figuresFor(f.result);
     } catch (err) {
       skipped.push({ file: f.file, profile: f.result.profile, reason: `cannot be drawn: ${err instanceof Error ? err.message : String(err)}` });
       continue;
-    }
-    if (figures === null) {
-      skipped.push({ file: f.file, profile: f.result.profile, reason: `no figure is defined for study '${f.result.study}' yet` });
-      figures = [];
     }
     planned.push({ ...f, figures });
   }

@@ -5,6 +5,11 @@
 import type { StudyResult } from '../results/schema.js';
 import { FONT } from './render.js';
 
+export { sci } from '../format.js';
+
+/** What the provenance line of a figure reads from a result of any study. */
+type RunInfo = Pick<StudyResult, 'profile' | 'seeds' | 'environment'> & { runs: readonly unknown[] };
+
 export const SCHEMA_URL = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** Loose JSON object: the builders assemble Vega-Lite specs as plain data; compiling checks them. */
@@ -39,20 +44,6 @@ export const OPTIMIZER_LABEL: Record<string, string> = {
 };
 
 export const label = (name: string, table: Record<string, string> = OPTIMIZER_LABEL): string => table[name] ?? name;
-
-/** `1e-3` style for rates and decays. */
-export function sci(v: number, digits = 2): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return '0';
-  let e = Math.floor(Math.log10(Math.abs(v)));
-  let mant = Number((v / 10 ** e).toPrecision(digits));
-  // 9.96e-3 rounds to "10e-3": carry into the exponent.
-  if (Math.abs(mant) >= 10) {
-    mant = Number((mant / 10).toPrecision(digits));
-    e += 1;
-  }
-  return mant === 1 ? `1e${e}` : `${mant}e${e}`;
-}
 
 export interface BandPoint {
   x: number;
@@ -99,11 +90,11 @@ export function bandLayer(x: Json, yMin: Json, color: { field: string; scale: { 
  * The subtitle line every figure carries: profile, seeds, backend. With several seeds a figure
  * either draws the mean with a min-max band, or (where seeds cannot be averaged) the first seed.
  */
-export function provenance(result: StudyResult, seeds: 'band' | 'first' = 'band'): string {
+export function provenance(result: RunInfo, seeds: 'band' | 'first' = 'band'): string {
   const first = result.seeds[0];
   const many = `seeds ${first}..${result.seeds[result.seeds.length - 1]}`;
   const text = result.seeds.length === 1 ? `seed ${first}` : seeds === 'band' ? `${many} (mean line, min-max band)` : `${many} (seed ${first} drawn)`;
   return `${result.profile} profile, ${text}, ${result.environment.backend} backend`;
 }
 
-export const isMultiSeed = (result: StudyResult): boolean => result.runs.length > 1;
+export const isMultiSeed = (result: RunInfo): boolean => result.runs.length > 1;

@@ -4,7 +4,8 @@
  * and the lecture's y-range (S2: 0 to 1, S4: 0 to 2.5); what goes above it is clipped.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { StudyResult } from '../results/schema.js';
+import type { TypedResult } from '../study.js';
+import type { Divergence } from '../train/loop.js';
 import { CONFIG, PALETTE, SCHEMA_URL, band, bandLayer, isMultiSeed, provenance, type Json } from './common.js';
 import type { Figure } from './render.js';
 import { smoothKaiser } from './smooth.js';
@@ -20,17 +21,21 @@ export interface LossFigureOptions {
   markEvery?: number;
 }
 
-type LossSeries = Record<string, (number | null)[]>;
+/** What a loss figure needs of a study's series: a loss per iteration per curve, and where a curve diverged. */
+export interface LossSeries {
+  loss: Record<string, (number | null)[]>;
+  divergedAt: Record<string, Divergence | null>;
+}
 
-function curveKeys(loss: LossSeries, labels: Record<string, string>): string[] {
+type LossResult = TypedResult<unknown, LossSeries, unknown>;
+
+function curveKeys(loss: LossSeries['loss'], labels: Record<string, string>): string[] {
   return [...Object.keys(labels).filter((k) => k in loss), ...Object.keys(loss).filter((k) => !(k in labels))];
 }
 
 /** The legend label; a curve that diverged says when (in how many seeds, with --seeds N). */
-function curveLabel(result: StudyResult, key: string, labels: Record<string, string>): string {
-  const hits = result.runs
-    .map((r) => (r.series.divergedAt as Record<string, { iteration: number } | null> | undefined)?.[key] ?? null)
-    .filter((d): d is { iteration: number } => d !== null);
+function curveLabel(result: LossResult, key: string, labels: Record<string, string>): string {
+  const hits = result.runs.map((r) => r.series.divergedAt[key] ?? null).filter((d): d is Divergence => d !== null);
   const name = labels[key] ?? key;
   if (hits.length === 0) return name;
   const first = Math.min(...hits.map((d) => d.iteration));
@@ -38,12 +43,11 @@ function curveLabel(result: StudyResult, key: string, labels: Record<string, str
 }
 
 /** One row per (curve, iteration): the smoothed loss, and its seed band with --seeds N. */
-export function lossRows(result: StudyResult, labels: Record<string, string>): Json[] {
-  const first = result.runs[0]!.series.loss as LossSeries | undefined;
-  if (!first || typeof first !== 'object') throw new Error(`${result.study}: no 'loss' series`);
+export function lossRows(result: LossResult, labels: Record<string, string>): Json[] {
+  const first = result.runs[0]!.series.loss;
   const rows: Json[] = [];
   for (const key of curveKeys(first, labels)) {
-    const curves = result.runs.map((r) => smoothKaiser((r.series.loss as LossSeries)[key] ?? []));
+    const curves = result.runs.map((r) => smoothKaiser(r.series.loss[key] ?? []));
     const curve = curveLabel(result, key, labels);
     for (const p of band(curves)) {
       const row: Json = { curve, iteration: p.x, loss: p.mean };
@@ -54,10 +58,10 @@ export function lossRows(result: StudyResult, labels: Record<string, string>): J
   return rows;
 }
 
-export function lossFigure(result: StudyResult, o: LossFigureOptions): Figure {
+export function lossFigure(result: LossResult, o: LossFigureOptions): Figure {
   const rows = lossRows(result, o.labels);
   // Every curve keeps its legend entry, also one that diverged at once and has nothing to draw.
-  const first = result.runs[0]!.series.loss as LossSeries;
+  const first = result.runs[0]!.series.loss;
   const order = curveKeys(first, o.labels).map((k) => curveLabel(result, k, o.labels));
   const iterations = Math.max(...rows.map((r) => r.iteration as number)) + 1;
   // The lecture marks every 100th of its 2000 iterations: 20 markers per curve at any length.

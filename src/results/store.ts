@@ -64,7 +64,12 @@ export function readResult(path: string): StudyResult {
     throw new UserError(`${path}: not a result file of this suite (no schemaVersion)`);
   }
   const version = (json as { schemaVersion: unknown }).schemaVersion;
-  if (version !== SCHEMA_VERSION) throw new UserError(`${path}: schema version ${String(version)}, this suite reads version ${SCHEMA_VERSION}`);
+  if (version !== SCHEMA_VERSION) {
+    const named = (json as { study?: unknown }).study;
+    const study = typeof named === 'string' ? named : '<study>';
+    const what = typeof version === 'number' && version < SCHEMA_VERSION ? 'written by an older version of the suite' : 'not a version this suite reads';
+    throw new UserError(`${path}: schema version ${String(version)} (${what}; this suite reads version ${SCHEMA_VERSION}): run it again with npm run experiment -- ${study}`);
+  }
   const parsed = ResultSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

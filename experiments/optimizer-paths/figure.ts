@@ -4,11 +4,10 @@
  * x and y both from -10 to 10.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { StudyResult } from '../results/schema.js';
-import { CONFIG, SCHEMA_URL, label, provenance, sig, type Json } from './common.js';
-import type { Figure } from './render.js';
-
-type Paths = Record<string, { lr: number; x: number[]; y: number[] }>;
+import { CONFIG, SCHEMA_URL, label, provenance, sig, type Json } from '../../src/plot/common.js';
+import type { Figure } from '../../src/plot/render.js';
+import type { TypedResult } from '../../src/study.js';
+import type { PathsConfig, PathsSeries, PathsSummary } from './study.js';
 
 /** The lecture masks f above 7 before contouring; these are the levels inside that region. */
 export const CONTOUR_LEVELS = [0.25, 1, 2, 3, 4, 5, 6, 7];
@@ -37,7 +36,7 @@ const axis = (field: 'x' | 'y') => ({
   axis: { title: field, values: [-10, -5, 0, 5, 10], grid: false },
 });
 
-function panel(name: string, path: { lr: number; x: number[]; y: number[] }, minimum: [number, number]): Json {
+function panel(name: string, path: PathsSeries['paths'][string], minimum: [number, number]): Json {
   const points = path.x.map((x, i) => ({ step: i, x: sig(x, 5), y: sig(path.y[i]!, 5) }));
   return {
     title: { text: `${label(name)} (lr ${path.lr})`, fontSize: 13 },
@@ -69,10 +68,10 @@ function panel(name: string, path: { lr: number; x: number[]; y: number[] }, min
   };
 }
 
-export function s1Figures(result: StudyResult): Figure[] {
+export function pathFigures(result: TypedResult<PathsConfig, PathsSeries, PathsSummary>): Figure[] {
   // The walks have no randomness: every seed draws the same paths, so the first run is drawn.
-  const series = result.runs[0]!.series as { paths: Paths; minimum?: [number, number] };
-  const minimum = series.minimum ?? [0, 0];
+  const series = result.runs[0]!.series;
+  const minimum = series.minimum;
   const panels = Object.entries(series.paths).map(([name, p]) => panel(name, p, minimum));
   const first = Object.values(series.paths)[0];
   const steps = (first?.x.length ?? 1) - 1;

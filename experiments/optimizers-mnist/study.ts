@@ -2,13 +2,15 @@
  * S2 optimizers-mnist: the 5-layer ReLU/He net trained on MNIST by six update rules, every
  * one on the same minibatch each iteration; the loss on that batch after each update.
  */
-import { Mlp } from '../src/nn/mlp.js';
-import { makeOptimizer, type OptimizerName } from '../src/optim/optimizers.js';
-import { Rng } from '../src/rng.js';
-import { defineStudy, type ClaimCheck, type StudyRun } from '../src/study.js';
-import { disposeBatch, toBatch } from '../src/train/batches.js';
-import { evaluateAccuracy, meanLoss, trainIterations, type Divergence, type Trainee } from '../src/train/loop.js';
-import { IMAGE_SIZE, firstRows } from '../src/data/mnist.js';
+import { firstRows } from '../../src/data/mnist.js';
+import { disposeTrainees, mnistNet } from '../../src/nn/mnist-net.js';
+import { makeOptimizer, type OptimizerName } from '../../src/optim/optimizers.js';
+import { lossFigure, type LossSeries } from '../../src/plot/loss-curves.js';
+import { finalLossAndTestAccuracy } from '../../src/regression.js';
+import { Rng } from '../../src/rng.js';
+import { defineStudy, type ClaimCheck } from '../../src/study.js';
+import { disposeBatch, toBatch } from '../../src/train/batches.js';
+import { evaluateAccuracy, meanLoss, trainIterations, type Trainee } from '../../src/train/loop.js';
 
 export interface OptimizersMnistConfig {
   trainSize: number;
@@ -32,20 +34,27 @@ const lecture: OptimizersMnistConfig = {
 
 const quick: OptimizersMnistConfig = { ...lecture, trainSize: 10000, iterations: 300, tail: 50 };
 
-export const optimizersMnist = defineStudy<OptimizersMnistConfig>({
+export interface OptimizerRow {
+  finalLoss: number | null;
+  testAccuracy: number;
+  diverged: boolean;
+}
+
+export type OptimizersMnistSummary = Record<string, OptimizerRow>;
+
+export const optimizersMnist = defineStudy<OptimizersMnistConfig, LossSeries, OptimizersMnistSummary>({
   name: 'optimizers-mnist',
   id: 'S2',
   title: 'Update rules compared on MNIST',
   description: '5-layer ReLU/He net, batch 128, 2000 iterations, six optimizers on the same batches; loss per iteration',
   needsMnist: true,
   profiles: { lecture, quick },
-  run(config, ctx): StudyRun {
+  run(config, ctx) {
     const mnist = ctx.mnist();
     const train = firstRows(mnist.train, config.trainSize);
-    const sizes = [IMAGE_SIZE, ...config.hidden, 10];
     const trainees: Trainee[] = (Object.entries(config.lr) as [OptimizerName, number][]).map(([name, lr]) => ({
       name,
-      net: new Mlp({ sizes, activation: 'relu', init: 'he' }, Rng.stream(ctx.seed, `init:${name}`)),
+      net: mnistNet(config.hidden, { activation: 'relu', init: 'he' }, Rng.stream(ctx.seed, `init:${name}`)),
       optimizer: makeOptimizer(name, lr),
     }));
     const progress = ctx.progress('training', config.iterations);
@@ -59,22 +68,20 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig>({
     });
     progress.done();
     const test = toBatch(mnist.test);
-    const summary: Record<string, unknown> = { msPerStep: run.msPerStep };
+    const summary: OptimizersMnistSummary = {};
     for (const t of trainees) {
-      const losses = run.loss[t.name]!;
       summary[t.name] = {
-        finalLoss: meanLoss(losses.slice(-config.tail)),
+        finalLoss: meanLoss(run.loss[t.name]!.slice(-config.tail)),
         testAccuracy: evaluateAccuracy(t.net, test),
         diverged: run.divergedAt[t.name] !== null,
       };
-      t.net.dispose();
-      t.optimizer.dispose();
     }
+    disposeTrainees(trainees);
     disposeBatch(test);
-    return { series: { loss: run.loss, divergedAt: run.divergedAt as Record<string, Divergence | null> }, summary };
+    return { series: { loss: run.loss, divergedAt: run.divergedAt }, summary, timings: { msPerStep: run.msPerStep } };
   },
   claims(run, config): ClaimCheck[] {
-    const s = run.summary as Record<string, { finalLoss: number | null; testAccuracy: number }>;
+    const s = run.summary;
     const names = Object.keys(config.lr);
     const final = Object.fromEntries(names.map((n) => [n, s[n]!.finalLoss]));
     const sgd = final.sgd ?? Infinity;
@@ -95,4 +102,16 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig>({
       },
     ];
   },
+  // CI's guard (src/regression.ts): each optimizer's final loss and test accuracy.
+  keyNumbers: (run) => finalLossAndTestAccuracy(run.summary),
+  figures: (result) => [
+    lossFigure(result, {
+      name: result.study,
+      title: 'S2 Update rules on MNIST: training loss',
+      caption: 'Training loss per iteration (smoothed), one curve per update rule; y from 0 to 1 as in the lecture.',
+      yMax: 1,
+      // The lecture's four in its legend order, then the two extra rows.
+      labels: { sgd: 'SGD', momentum: 'Momentum', adagrad: 'AdaGrad', adam: 'Adam', nesterov: 'Nesterov', rmsprop: 'RMSprop' },
+    }),
+  ],
 });

@@ -14,19 +14,26 @@
  * test images (all 10,000 at lecture scale): one batched forward pass per set, no gradient tape
  * (trainEpochs/evaluateAccuracy); that evaluation is most of the run's time, so we record it.
  */
-import type { Options } from 'yargs';
-import { IMAGE_SIZE, firstRows } from '../src/data/mnist.js';
-import { UserError } from '../src/errors.js';
-import { Mlp } from '../src/nn/mlp.js';
-import { makeOptimizer } from '../src/optim/optimizers.js';
-import { Rng } from '../src/rng.js';
-import { defineStudy, type ClaimCheck, type KeyNumber, type StudyRun } from '../src/study.js';
-import { disposeBatch, toBatch } from '../src/train/batches.js';
-import { trainEpochs, type Divergence } from '../src/train/loop.js';
+import { firstRows } from '../../src/data/mnist.js';
+import { disposeTrainees, mnistNet } from '../../src/nn/mnist-net.js';
+import { makeOptimizer } from '../../src/optim/optimizers.js';
+import { Rng } from '../../src/rng.js';
+import { mean, roundTo } from '../../src/stats.js';
+import { defineStudy, type ClaimCheck, type KeyNumber } from '../../src/study.js';
+import { disposeBatch, toBatch } from '../../src/train/batches.js';
+import { trainEpochs, type Divergence } from '../../src/train/loop.js';
+import { overfitFigures } from './figure.js';
 
+/** The variants in the lecture's order. */
 export const VARIANTS = ['plain', 'weight-decay', 'dropout', 'dropout-control'] as const;
 export type Variant = (typeof VARIANTS)[number];
-export const VARIANT_CHOICES = [...VARIANTS, 'all'] as const;
+/** Each variant's panel title. */
+export const VARIANT_TITLE: Record<Variant, string> = {
+  plain: 'plain',
+  'weight-decay': 'weight decay',
+  dropout: 'dropout',
+  'dropout-control': 'dropout control (no dropout)',
+};
 
 export interface VariantSpec {
   epochs: number;
@@ -114,65 +121,49 @@ export interface VariantSummary {
   /** First epoch (0-based) at which train accuracy is 1.0; null if never. */
   firstEpochTrainAtOne: number | null;
   diverged: boolean;
-  msPerStep: number;
-  /** Evaluation time: all passes, per pass (300-image and test passes alike), per epoch (both sets). */
-  evalMs: number;
+  /** Evaluation passes (300-image and test passes alike); their time is in the run's timings. */
   evalPasses: number;
-  msPerEvalPass: number;
-  msEvalPerEpoch: number;
-  /** Wall time of this variant (training + evaluation). */
-  wallMs: number;
 }
+
+export interface OverfitSeries {
+  /** Per variant: train and test accuracy per epoch. */
+  accuracy: Partial<Record<Variant, { train: number[]; test: number[] }>>;
+  divergedAt: Partial<Record<Variant, Divergence | null>>;
+}
+
+export type OverfitSummary = { trainImages: number; testImages: number } & Partial<Record<Variant, VariantSummary>>;
 
 /** Accuracies are multiples of 1/300 or 1/10,000: five decimals keep them exact enough and the JSON short. */
-const round5 = (x: number): number => Math.round(x * 1e5) / 1e5;
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const round5 = (x: number): number => roundTo(x, 5);
 
-export function parseVariant(value: unknown): Variant[] {
-  const text = Array.isArray(value) ? String(value[value.length - 1]) : String(value ?? 'all');
-  if (text === 'all') return [...VARIANTS];
-  if ((VARIANTS as readonly string[]).includes(text)) return [text as Variant];
-  throw new UserError(`--variant must be one of ${VARIANT_CHOICES.join(', ')}; got '${text}'`);
-}
-
-export const overfitOptions: Record<string, Options> = {
-  variant: {
-    describe: 'overfit: which variant to train (plain, weight-decay, dropout, dropout-control) or all',
-    type: 'string',
-    default: 'all',
-    // Checked while the flags are parsed, so a bad value stops `all` before any study runs.
-    coerce: (value: unknown) => {
-      parseVariant(value);
-      return Array.isArray(value) ? String(value[value.length - 1]) : String(value);
-    },
-  },
-};
-
-export const overfit = defineStudy<OverfitConfig>({
+export const overfit = defineStudy<OverfitConfig, OverfitSeries, OverfitSummary>({
   name: 'overfit',
   id: 'S6',
   title: 'Overfitting 300 images: plain, weight decay, dropout',
   description: '7-layer ReLU/He net on 300 images, SGD 0.01; train/test accuracy per epoch: plain, weight decay 0.1, dropout 0.2 + control',
   needsMnist: true,
   profiles: { lecture, quick },
-  options: overfitOptions,
-  configure(config, args) {
-    return { ...config, variants: parseVariant(args.variant) };
-  },
-  run(config, ctx): StudyRun {
+  flags: [
+    {
+      name: 'variant',
+      kind: 'choice',
+      choices: [...VARIANTS, 'all'],
+      default: 'all',
+      describe: 'overfit: which variant to train (plain, weight-decay, dropout, dropout-control) or all',
+      apply: (config, value) => ({ ...config, variants: VARIANTS.filter((v) => value === 'all' || v === value) }),
+    },
+  ],
+  run(config, ctx) {
     const mnist = ctx.mnist();
     const trainSplit = firstRows(mnist.train, config.trainSize);
     const evalSets = { train: toBatch(trainSplit), test: toBatch(firstRows(mnist.test, config.testSize)) };
-    const sizes = [IMAGE_SIZE, ...config.hidden, 10];
-    const accuracy: Record<string, { train: number[]; test: number[] }> = {};
-    const divergedAt: Record<string, Divergence | null> = {};
-    const summary: Record<string, unknown> = { trainImages: config.trainSize, testImages: config.testSize };
+    const accuracy: OverfitSeries['accuracy'] = {};
+    const divergedAt: OverfitSeries['divergedAt'] = {};
+    const summary: OverfitSummary = { trainImages: config.trainSize, testImages: config.testSize };
+    const timings: Record<string, number> = {};
     for (const variant of config.variants) {
       const spec = config.specs[variant];
-      const net = new Mlp(
-        { sizes, activation: 'relu', init: 'he', weightDecay: spec.weightDecay, dropout: spec.dropout },
-        Rng.stream(ctx.seed, `init:${spec.pair}`),
-      );
+      const net = mnistNet(config.hidden, { activation: 'relu', init: 'he', weightDecay: spec.weightDecay, dropout: spec.dropout }, Rng.stream(ctx.seed, `init:${spec.pair}`));
       const optimizer = makeOptimizer('sgd', config.lr);
       const progress = ctx.progress(variant, spec.epochs);
       const t0 = performance.now();
@@ -187,8 +178,7 @@ export const overfit = defineStudy<OverfitConfig>({
       });
       const wallMs = performance.now() - t0;
       progress.done();
-      net.dispose();
-      optimizer.dispose();
+      disposeTrainees([{ net, optimizer }]);
       const train = r.accuracy[variant]!.train!;
       const test = r.accuracy[variant]!.test!;
       accuracy[variant] = { train: train.map(round5), test: test.map(round5) };
@@ -204,37 +194,40 @@ export const overfit = defineStudy<OverfitConfig>({
         bestTest: Math.max(...test),
         firstEpochTrainAtOne: first < 0 ? null : first,
         diverged: divergedAt[variant] !== null,
-        msPerStep: r.msPerStep,
-        evalMs: r.evalMs,
         evalPasses: r.evalPasses,
-        msPerEvalPass: r.evalMs / Math.max(1, r.evalPasses),
-        msEvalPerEpoch: r.evalMs / spec.epochs,
-        wallMs,
       };
       summary[variant] = s;
+      // Evaluation time: all passes, per pass (300-image and test passes alike), per epoch (both sets).
+      const msEvalPerEpoch = r.evalMs / spec.epochs;
+      Object.assign(timings, {
+        [`${variant}.msPerStep`]: r.msPerStep,
+        [`${variant}.evalMs`]: r.evalMs,
+        [`${variant}.msPerEvalPass`]: r.evalMs / Math.max(1, r.evalPasses),
+        [`${variant}.msEvalPerEpoch`]: msEvalPerEpoch,
+        [`${variant}.wallMs`]: wallMs,
+      });
       ctx.log(
         `${variant}: train ${s.finalTrain.toFixed(3)} test ${s.finalTest.toFixed(4)} after ${spec.epochs} epochs; ` +
-          `evaluation ${(s.msEvalPerEpoch).toFixed(1)} ms per epoch (${(100 * s.evalMs / wallMs).toFixed(0)}% of ${(wallMs / 1000).toFixed(1)} s)`,
+          `evaluation ${msEvalPerEpoch.toFixed(1)} ms per epoch (${((100 * r.evalMs) / wallMs).toFixed(0)}% of ${(wallMs / 1000).toFixed(1)} s)`,
       );
     }
     disposeBatch(evalSets.train);
     disposeBatch(evalSets.test);
-    return { series: { accuracy, divergedAt }, summary };
+    return { series: { accuracy, divergedAt }, summary, timings };
   },
+  claims: (run) => overfitClaims(run.summary),
   // CI's guard (src/regression.ts): final train and test accuracy per variant, +-0.05.
   keyNumbers(run): Record<string, KeyNumber> {
     const out: Record<string, KeyNumber> = {};
-    for (const [variant, s] of Object.entries(run.summary)) {
-      if (s === null || typeof s !== 'object' || !('finalTrain' in s)) continue;
-      const v = s as { finalTrain: number; finalTest: number };
+    for (const variant of VARIANTS) {
+      const v = run.summary[variant];
+      if (!v) continue;
       out[`${variant}.finalTrainAccuracy`] = { value: v.finalTrain, tolerance: 0.05 };
       out[`${variant}.finalTestAccuracy`] = { value: v.finalTest, tolerance: 0.05 };
     }
     return out;
   },
-  claims(run): ClaimCheck[] {
-    return overfitClaims(run.summary as Partial<Record<Variant, VariantSummary>>);
-  },
+  figures: overfitFigures,
 });
 
 /** The lecture's claims; a claim that needs a variant this run did not train is left out. */

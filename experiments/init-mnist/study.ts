@@ -7,15 +7,17 @@
  * directions and differ only in scale. The std=1 net's logits are huge from the start; if
  * its loss turns NaN/Inf the loop records the iteration and stops training that net only.
  */
-import { IMAGE_SIZE, firstRows } from '../src/data/mnist.js';
-import { initLabel, type InitScheme } from '../src/nn/init.js';
-import { Mlp } from '../src/nn/mlp.js';
-import { makeOptimizer } from '../src/optim/optimizers.js';
-import { Rng } from '../src/rng.js';
-import { defineStudy, type ClaimCheck, type StudyRun } from '../src/study.js';
-import { disposeBatch, toBatch } from '../src/train/batches.js';
-import { evaluateAccuracy, meanLoss, trainIterations, type Divergence, type Trainee } from '../src/train/loop.js';
-import { gatherRows } from '../src/data/mnist.js';
+import { firstRows, gatherRows } from '../../src/data/mnist.js';
+import { initLabel, type InitScheme } from '../../src/nn/init.js';
+import { disposeTrainees, mnistNet } from '../../src/nn/mnist-net.js';
+import { makeOptimizer } from '../../src/optim/optimizers.js';
+import { lossFigure, type LossSeries } from '../../src/plot/loss-curves.js';
+import { finalLossAndTestAccuracy } from '../../src/regression.js';
+import { Rng } from '../../src/rng.js';
+import { roundSig } from '../../src/stats.js';
+import { defineStudy, type ClaimCheck } from '../../src/study.js';
+import { disposeBatch, toBatch } from '../../src/train/batches.js';
+import { evaluateAccuracy, meanLoss, trainIterations, type Trainee } from '../../src/train/loop.js';
 
 export interface InitMnistConfig {
   trainSize: number;
@@ -73,10 +75,6 @@ const quick: InitMnistConfig = {
   learnedBelow: 1.0,
 };
 
-export function roundSig(x: number, digits: number): number {
-  return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(digits));
-}
-
 /** What the claims and the report need from one net's loss curve. */
 export interface RowSummary {
   initialLoss: number | null;
@@ -122,20 +120,27 @@ export function summarizeLoss(loss: (number | null)[], tail: number): Omit<RowSu
   };
 }
 
-export const initMnist = defineStudy<InitMnistConfig>({
+export interface InitMnistSeries extends LossSeries {
+  /** Each net's loss on the probe images before the first update. */
+  initialLoss: Record<string, number>;
+  ln10: number;
+}
+
+export type InitMnistSummary = Record<string, RowSummary>;
+
+export const initMnist = defineStudy<InitMnistConfig, InitMnistSeries, InitMnistSummary>({
   name: 'init-mnist',
   id: 'S4',
   title: 'Weight init compared on MNIST',
   description: '5-layer ReLU net, SGD 0.01, batch 128, 2000 iterations; init std=0.01, Xavier, He (and std=1) on the same batches',
   needsMnist: true,
   profiles: { lecture, quick },
-  run(config, ctx): StudyRun {
+  run(config, ctx) {
     const mnist = ctx.mnist();
     const train = firstRows(mnist.train, config.trainSize);
-    const sizes = [IMAGE_SIZE, ...config.hidden, 10];
     const trainees: Trainee[] = config.inits.map((init) => ({
       name: initLabel(init),
-      net: new Mlp({ sizes, activation: 'relu', init }, Rng.stream(ctx.seed, 'init')),
+      net: mnistNet(config.hidden, { activation: 'relu', init }, Rng.stream(ctx.seed, 'init')),
       optimizer: makeOptimizer('sgd', config.lr),
     }));
     // The loss before any update on one seeded sample of training images (the notes' sanity
@@ -156,7 +161,7 @@ export const initMnist = defineStudy<InitMnistConfig>({
     progress.done();
 
     const test = toBatch(mnist.test);
-    const summary: Record<string, unknown> = { msPerStep: run.msPerStep };
+    const summary: InitMnistSummary = {};
     const loss: Record<string, (number | null)[]> = {};
     for (const t of trainees) {
       const curve = run.loss[t.name]!;
@@ -168,17 +173,17 @@ export const initMnist = defineStudy<InitMnistConfig>({
       };
       summary[t.name] = row;
       loss[t.name] = curve.map((x) => (x === null ? null : roundSig(x, 5)));
-      t.net.dispose();
-      t.optimizer.dispose();
     }
+    disposeTrainees(trainees);
     disposeBatch(test);
     return {
-      series: { loss, divergedAt: run.divergedAt as Record<string, Divergence | null>, initialLoss, ln10: LN10 },
+      series: { loss, divergedAt: run.divergedAt, initialLoss, ln10: LN10 },
       summary,
+      timings: { msPerStep: run.msPerStep },
     };
   },
   claims(run, config): ClaimCheck[] {
-    const s = run.summary as Record<string, RowSummary>;
+    const s = run.summary;
     const small = s['std=0.01']!;
     const xavier = s.xavier!;
     const he = s.he!;
@@ -220,4 +225,16 @@ export const initMnist = defineStudy<InitMnistConfig>({
     }
     return claims;
   },
+  // CI's guard (src/regression.ts): each init's final loss (when it has one) and test accuracy.
+  keyNumbers: (run) => finalLossAndTestAccuracy(run.summary),
+  figures: (result) => [
+    lossFigure(result, {
+      name: result.study,
+      title: 'S4 Weight init on MNIST: training loss',
+      caption: 'Training loss per iteration (smoothed), one curve per weight init; y from 0 to 2.5 as in the lecture.',
+      yMax: 2.5,
+      // The lecture's three, then any extra init the run adds (e.g. std=1).
+      labels: { 'std=0.01': 'std=0.01', xavier: 'Xavier', he: 'He' },
+    }),
+  ],
 });

@@ -7,23 +7,10 @@
  * out is written in the row's label.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { StudyResult } from '../results/schema.js';
-import { CONFIG, SCHEMA_URL, provenance, sig, type Json } from './common.js';
-import type { Figure } from './render.js';
-
-interface Histogram {
-  edges: number[];
-  counts: number[];
-  zeros: number;
-}
-
-interface Row {
-  label: string;
-  activation: string;
-  init: string;
-  range: [number, number];
-  histograms: Histogram[];
-}
+import { CONFIG, SCHEMA_URL, provenance, sig, type Json } from '../../src/plot/common.js';
+import type { Figure } from '../../src/plot/render.js';
+import type { TypedResult } from '../../src/study.js';
+import type { InitActivationsConfig, InitActivationsSeries, Row } from './study.js';
 
 /** Axis labels: 0 as "0", thousands and up with an SI suffix (40k, 100k), the rest as they are. */
 const SHORT_NUMBER = "datum.value === 0 ? '0' : abs(datum.value) >= 1000 ? format(datum.value, '~s') : format(datum.value, '~g')";
@@ -31,7 +18,7 @@ const SHORT_NUMBER = "datum.value === 0 ? '0' : abs(datum.value) >= 1000 ? forma
 const INIT_LABEL: Record<string, string> = { xavier: 'Xavier', he: 'He' };
 
 /** A row's header lines: "relu · He", then its range and, for ReLU, the share of exact zeros left out. */
-export function rowLabel(row: Row): string[] {
+export function rowLabel(row: Row<unknown>): string[] {
   const name = `${row.activation} · ${INIT_LABEL[row.init] ?? row.init}`;
   const range = `range ${fmt(row.range[0])}..${fmt(row.range[1])}`;
   const total = row.histograms.reduce((a, h) => a + h.counts.reduce((x, y) => x + y, 0), 0);
@@ -41,7 +28,7 @@ export function rowLabel(row: Row): string[] {
 
 const fmt = (v: number): string => (Math.abs(v) >= 1000 ? v.toExponential(2) : String(Number(v.toPrecision(3))));
 
-export function histogramRows(rows: Row[]): Json[] {
+export function histogramRows(rows: Row<unknown>[]): Json[] {
   const out: Json[] = [];
   rows.forEach((row, r) => {
     const relu = row.activation === 'relu';
@@ -56,18 +43,17 @@ export function histogramRows(rows: Row[]): Json[] {
   return out;
 }
 
-export function s3Figures(result: StudyResult): Figure[] {
+export function histogramFigures(result: TypedResult<InitActivationsConfig, InitActivationsSeries, unknown>): Figure[] {
   // With --seeds N the ReLU ranges differ per seed (they follow each seed's largest value), so
   // bins cannot be averaged: the first seed is drawn and the subtitle says so.
-  const rows = result.runs[0]!.series.rows as Row[] | undefined;
-  if (!Array.isArray(rows)) throw new Error(`${result.study}: no 'rows' series`);
+  const rows = result.runs[0]!.series.rows;
   const values = histogramRows(rows);
-  const c = result.config as { samples?: number; width?: number; layers?: number };
+  const c = result.config;
   const spec = {
     $schema: SCHEMA_URL,
     title: {
       text: 'S3 Activations per layer by weight init and activation (30-bin histograms)',
-      subtitle: `${c.samples ?? '?'} x ${c.width ?? '?'} N(0,1) inputs through ${c.layers ?? '?'} layers of ${c.width ?? '?'} units (no bias); ranges: sigmoid 0..1, tanh -1..1, ReLU 0..row max; ${provenance(result, 'first')}`,
+      subtitle: `${c.samples} x ${c.width} N(0,1) inputs through ${c.layers} layers of ${c.width} units (no bias); ranges: sigmoid 0..1, tanh -1..1, ReLU 0..row max; ${provenance(result, 'first')}`,
     },
     data: { values },
     facet: {

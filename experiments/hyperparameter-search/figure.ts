@@ -5,36 +5,17 @@
  * stage's sampling range drawn as a box, so the narrowing shows.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { StudyResult } from '../results/schema.js';
-import { CONFIG, SCHEMA_URL, provenance, sci, sig, type Json } from './common.js';
-import type { Figure } from './render.js';
+import { CONFIG, SCHEMA_URL, provenance, sci, sig, type Json } from '../../src/plot/common.js';
+import type { Figure } from '../../src/plot/render.js';
+import type { TypedResult } from '../../src/study.js';
+import type { HyperparameterSearchConfig, SearchSeries, TrialSeries } from './study.js';
 
-interface Trial {
-  stage: number;
-  trial: number;
-  lr: number;
-  decay: number;
-  val: (number | null)[];
-  train: (number | null)[];
-  diverged: { epoch: number | null; iteration: number } | null;
-}
-
-interface Series {
-  trials: Trial[];
-  ranking: number[];
-  stages: { stage: number; lrRange: [number, number]; decayRange: [number, number] }[];
-}
+type SearchResult = TypedResult<HyperparameterSearchConfig, SearchSeries, unknown>;
+type Series = SearchSeries;
 
 const TOP = 20;
 
-/** Each seed runs its own search (rankings cannot be averaged): the first seed's is drawn. */
-function seriesOf(result: StudyResult): Series {
-  const s = result.runs[0]!.series as unknown as Series;
-  if (!Array.isArray(s.trials) || !Array.isArray(s.ranking)) throw new Error(`${result.study}: no 'trials'/'ranking' series`);
-  return s;
-}
-
-const finalVal = (t: Trial): number | null => (t.diverged ? null : (t.val[t.val.length - 1] ?? null));
+const finalVal = (t: TrialSeries): number | null => (t.diverged ? null : (t.val[t.val.length - 1] ?? null));
 
 export function topRows(series: Series, top = TOP): Json[] {
   const rows: Json[] = [];
@@ -50,18 +31,18 @@ export function topRows(series: Series, top = TOP): Json[] {
   return rows;
 }
 
-function topFigure(result: StudyResult, series: Series): Figure {
+function topFigure(result: SearchResult, series: Series): Figure {
   const rows = topRows(series);
   const shown = new Set(rows.map((r) => r.rank)).size;
   const order = [...new Set(rows.map((r) => r.title as string))];
   const sets = ['validation', 'train'];
   const epochs = Math.max(...rows.map((r) => r.epoch as number)) + 1;
-  const cfg = result.config as { epochs?: number; trials?: number; stages?: number };
+  const cfg = result.config;
   const spec = {
     $schema: SCHEMA_URL,
     title: {
       text: `S7 Hyperparameter search: the ${shown} best trials by final validation accuracy`,
-      subtitle: `${cfg.trials ?? '?'} trials per stage x ${cfg.stages ?? 1} stage(s), ${epochs} epochs each, ranked over all stages; ${provenance(result, 'first')}`,
+      subtitle: `${cfg.trials} trials per stage x ${cfg.stages} stage(s), ${epochs} epochs each, ranked over all stages; ${provenance(result, 'first')}`,
     },
     data: { values: rows },
     facet: {
@@ -93,7 +74,7 @@ function topFigure(result: StudyResult, series: Series): Figure {
   };
 }
 
-function scatterFigure(result: StudyResult, series: Series): Figure {
+function scatterFigure(result: SearchResult, series: Series): Figure {
   const points = series.trials.map((t) => {
     const v = finalVal(t);
     return { stage: `stage ${t.stage}`, logLr: sig(Math.log10(t.lr), 5), logDecay: sig(Math.log10(t.decay), 5), val: v === null ? null : sig(v, 4), diverged: v === null };
@@ -157,7 +138,8 @@ function scatterFigure(result: StudyResult, series: Series): Figure {
   };
 }
 
-export function s7Figures(result: StudyResult): Figure[] {
-  const series = seriesOf(result);
+export function searchFigures(result: SearchResult): Figure[] {
+  // Each seed runs its own search (rankings cannot be averaged): the first seed's is drawn.
+  const series = result.runs[0]!.series;
   return [topFigure(result, series), scatterFigure(result, series)];
 }

@@ -14,10 +14,12 @@
  * of the units) all fall in bin 0; `zeros` is recorded so a figure can leave them out.
  */
 import * as tf from '@tensorflow/tfjs';
-import { activate, type Activation } from '../src/nn/activation.js';
-import { initLabel, initWeights, type InitScheme } from '../src/nn/init.js';
-import { Rng } from '../src/rng.js';
-import { defineStudy, type ClaimCheck, type KeyNumber, type StudyRun } from '../src/study.js';
+import { activate, type Activation } from '../../src/nn/activation.js';
+import { initLabel, initWeights, type InitScheme } from '../../src/nn/init.js';
+import { Rng } from '../../src/rng.js';
+import { roundSig } from '../../src/stats.js';
+import { defineStudy, type ClaimCheck, type KeyNumber } from '../../src/study.js';
+import { histogramFigures } from './figure.js';
 
 export interface InitActivationsConfig {
   samples: number;
@@ -155,10 +157,6 @@ export function histogram(values: ArrayLike<number>, lo: number, hi: number, bin
   return { edges, counts, zeros, outside };
 }
 
-export function roundSig(x: number, digits: number): number {
-  return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(digits));
-}
-
 /** The histogram range of an activation; ReLU's upper end is the row's largest value. */
 export function histogramRange(activation: Activation, rowMax: number): [number, number] {
   if (activation === 'sigmoid') return [0, 1];
@@ -184,15 +182,25 @@ export function rowLabel(activation: Activation, init: InitScheme): string {
   return `${activation}/${initLabel(init)}`;
 }
 
-interface Row {
+/** One (activation, init) row of the figure: a histogram and statistics per layer. */
+export interface Row<Stats = LayerStats> {
   label: string;
   activation: Activation;
   init: string;
   range: [number, number];
   histograms: Histogram[];
-  stats: LayerStats[];
+  stats: Stats[];
 }
 
+export interface InitActivationsSeries {
+  /** Stats rounded to 4 significant digits (the summary keeps them exact). */
+  rows: Row<Record<string, number>>[];
+  input: { samples: number; width: number; dist: string };
+  bins: number;
+  near: number;
+}
+
+/** Row label ("relu/he") -> "layer1".."layer5" -> that layer's statistics. */
 type Summary = Record<string, Record<string, LayerStats>>;
 
 function layersOf(summary: Summary, label: string): LayerStats[] {
@@ -205,7 +213,7 @@ function layersOf(summary: Summary, label: string): LayerStats[] {
 
 const r4 = (x: number) => roundSig(x, 4);
 
-export const initActivations = defineStudy<InitActivationsConfig>({
+export const initActivations = defineStudy<InitActivationsConfig, InitActivationsSeries, Summary>({
   name: 'init-activations',
   id: 'S3',
   title: 'Activation histograms by weight init',
@@ -213,7 +221,7 @@ export const initActivations = defineStudy<InitActivationsConfig>({
   needsMnist: false,
   // Pure tensor arithmetic, about a second: the quick profile is the lecture's.
   profiles: { lecture, quick: lecture },
-  run(config, ctx): StudyRun {
+  run(config, ctx) {
     const { samples, width, layers, bins, near } = config;
     const x = tf.tensor2d(Rng.stream(ctx.seed, 'input').normalArray(samples * width), [samples, width]);
     const rows: Row[] = [];
@@ -242,7 +250,7 @@ export const initActivations = defineStudy<InitActivationsConfig>({
     // The series keeps rounded stats for the figures; the summary keeps them exact.
     const seriesRows = rows.map((r) => ({
       ...r,
-      stats: r.stats.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, r4(v)]))),
+      stats: r.stats.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, r4(v as number)]))),
     }));
     return { series: { rows: seriesRows, input: { samples, width, dist: 'N(0,1)' }, bins, near }, summary };
   },
@@ -251,18 +259,19 @@ export const initActivations = defineStudy<InitActivationsConfig>({
   // 0.5 and 1 (+-0.02 of the share).
   keyNumbers(run): Record<string, KeyNumber> {
     const out: Record<string, KeyNumber> = {};
-    for (const [row, layers] of Object.entries(run.summary as Record<string, Record<string, Record<string, number>>>)) {
-      const names = Object.keys(layers).filter((k) => /^layer\d+$/.test(k));
-      const first = layers[names[0]!]!;
-      const last = layers[names[names.length - 1]!]!;
-      out[`${row}.firstStd`] = { value: first.std!, tolerance: 0.02 * Math.abs(first.std!) };
-      out[`${row}.lastStd`] = { value: last.std!, tolerance: 0.02 * Math.abs(last.std!) };
-      for (const k of ['nearZero', 'nearHalf', 'nearOne'] as const) out[`${row}.last.${k}`] = { value: last[k]!, tolerance: 0.02 };
+    for (const row of Object.keys(run.summary)) {
+      const layers = layersOf(run.summary, row);
+      const first = layers[0]!;
+      const last = layers[layers.length - 1]!;
+      out[`${row}.firstStd`] = { value: first.std, tolerance: 0.02 * Math.abs(first.std) };
+      out[`${row}.lastStd`] = { value: last.std, tolerance: 0.02 * Math.abs(last.std) };
+      for (const k of ['nearZero', 'nearHalf', 'nearOne'] as const) out[`${row}.last.${k}`] = { value: last[k], tolerance: 0.02 };
     }
     return out;
   },
+  figures: histogramFigures,
   claims(run): ClaimCheck[] {
-    const s = run.summary as Summary;
+    const s = run.summary;
     const sigStd1 = layersOf(s, 'sigmoid/std=1');
     const sigSmall = layersOf(s, 'sigmoid/std=0.01');
     const sigXavier = layersOf(s, 'sigmoid/xavier');

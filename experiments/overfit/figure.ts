@@ -3,34 +3,25 @@
  * circles, test with squares, a marker every 10 epochs), y from 0 to 1, one panel per variant.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { StudyResult } from '../results/schema.js';
-import { CONFIG, SCHEMA_URL, band, bandLayer, isMultiSeed, provenance, type Json } from './common.js';
-import type { Figure } from './render.js';
+import { CONFIG, SCHEMA_URL, band, bandLayer, isMultiSeed, provenance, type Json } from '../../src/plot/common.js';
+import type { Figure } from '../../src/plot/render.js';
+import type { TypedResult } from '../../src/study.js';
+import { VARIANTS, VARIANT_TITLE, type OverfitConfig, type OverfitSeries, type Variant } from './study.js';
 
-type Accuracy = Record<string, { train: (number | null)[]; test: (number | null)[] }>;
+type OverfitResult = TypedResult<OverfitConfig, OverfitSeries, unknown>;
 
-/** Panel titles, in the lecture's order; a variant not listed keeps its key. */
-export const VARIANT_TITLE: Record<string, string> = {
-  plain: 'plain',
-  'weight-decay': 'weight decay',
-  dropout: 'dropout',
-  'dropout-control': 'dropout control (no dropout)',
-};
-
-function panelTitle(key: string, config: Record<string, unknown>, epochs: number): string {
-  const spec = (config.specs as Record<string, { weightDecay?: number; dropout?: number }> | undefined)?.[key];
-  const detail = key === 'weight-decay' && spec?.weightDecay ? ` λ = ${spec.weightDecay}` : key === 'dropout' && spec?.dropout ? ` ratio ${spec.dropout}` : '';
-  return `${VARIANT_TITLE[key] ?? key}${detail}, ${epochs} epochs`;
+function panelTitle(key: Variant, config: OverfitConfig, epochs: number): string {
+  const spec = config.specs[key];
+  const detail = key === 'weight-decay' && spec.weightDecay ? ` λ = ${spec.weightDecay}` : key === 'dropout' && spec.dropout ? ` ratio ${spec.dropout}` : '';
+  return `${VARIANT_TITLE[key]}${detail}, ${epochs} epochs`;
 }
 
-export function overfitRows(result: StudyResult): Json[] {
-  const first = result.runs[0]!.series.accuracy as Accuracy | undefined;
-  if (!first || typeof first !== 'object') throw new Error(`${result.study}: no 'accuracy' series`);
-  const keys = [...Object.keys(VARIANT_TITLE).filter((k) => k in first), ...Object.keys(first).filter((k) => !(k in VARIANT_TITLE))];
+export function overfitRows(result: OverfitResult): Json[] {
+  const first = result.runs[0]!.series.accuracy;
   const rows: Json[] = [];
-  for (const key of keys) {
+  for (const key of VARIANTS.filter((k) => k in first)) {
     for (const set of ['train', 'test'] as const) {
-      const curves = result.runs.map((r) => (r.series.accuracy as Accuracy)[key]?.[set] ?? []);
+      const curves = result.runs.map((r) => r.series.accuracy[key]?.[set] ?? []);
       const epochs = Math.min(...curves.map((c) => c.length));
       const panel = panelTitle(key, result.config, epochs);
       for (const p of band(curves)) {
@@ -43,7 +34,7 @@ export function overfitRows(result: StudyResult): Json[] {
   return rows;
 }
 
-export function s6Figures(result: StudyResult): Figure[] {
+export function overfitFigures(result: OverfitResult): Figure[] {
   const rows = overfitRows(result);
   const order = [...new Set(rows.map((r) => r.panel as string))];
   const x = { field: 'epoch', type: 'quantitative', title: 'epochs', scale: { nice: false }, axis: { tickCount: 5 } };
@@ -55,13 +46,13 @@ export function s6Figures(result: StudyResult): Figure[] {
   // The lecture's markevery=10.
   layers.push({ transform: [{ filter: 'datum.epoch % 10 === 0 && datum.accuracy !== null' }], mark: { type: 'point', size: 22, filled: true }, encoding: { x, y, color, shape } });
   if (isMultiSeed(result)) layers.push(bandLayer(x, { ...y, field: 'min' }, color));
-  const c = result.config as { trainSize?: number; testSize?: number; hidden?: number[]; lr?: number; batchSize?: number };
-  const n = (v: number | undefined) => (v === undefined ? '?' : v.toLocaleString('en-US'));
+  const c = result.config;
+  const n = (v: number) => v.toLocaleString('en-US');
   const spec = {
     $schema: SCHEMA_URL,
     title: {
       text: `S6 Overfitting ${n(c.trainSize)} training images: train and test accuracy`,
-      subtitle: `${c.hidden ? `${c.hidden.length + 1}-layer net, ` : ''}SGD lr ${c.lr ?? '?'}, batch ${c.batchSize ?? '?'}; train = the ${n(c.trainSize)} images, test = ${n(c.testSize)} test images; ${provenance(result)}`,
+      subtitle: `${c.hidden.length + 1}-layer net, SGD lr ${c.lr}, batch ${c.batchSize}; train = the ${n(c.trainSize)} images, test = ${n(c.testSize)} test images; ${provenance(result)}`,
     },
     data: { values: rows },
     facet: { field: 'panel', type: 'nominal', sort: order, title: null, header: { labelFontSize: 13 } },

@@ -8,13 +8,15 @@
  * the same weight matrices (the lecture draws them separately), so the pair differs only in
  * BN; every scale sees the same batch sequence, so the panels differ only in w.
  */
-import { IMAGE_SIZE, firstRows } from '../src/data/mnist.js';
-import { Mlp } from '../src/nn/mlp.js';
-import { Sgd } from '../src/optim/optimizers.js';
-import { Rng } from '../src/rng.js';
-import { defineStudy, type ClaimCheck, type KeyNumber, type StudyRun } from '../src/study.js';
-import { disposeBatch, toBatch } from '../src/train/batches.js';
-import { trainEpochs, type Divergence, type Trainee } from '../src/train/loop.js';
+import { firstRows } from '../../src/data/mnist.js';
+import { disposeTrainees, mnistNet } from '../../src/nn/mnist-net.js';
+import { Sgd } from '../../src/optim/optimizers.js';
+import { Rng } from '../../src/rng.js';
+import { mean, roundTo } from '../../src/stats.js';
+import { defineStudy, type ClaimCheck, type KeyNumber } from '../../src/study.js';
+import { disposeBatch, toBatch } from '../../src/train/batches.js';
+import { trainEpochs, type Divergence, type Trainee } from '../../src/train/loop.js';
+import { batchnormFigures } from './figure.js';
 
 export interface BatchnormConfig {
   trainSize: number;
@@ -59,8 +61,8 @@ const SMALL_W = 0.01;
  */
 const SPREAD_RATIO = 0.5;
 
-const ARMS = ['bn', 'plain'] as const;
-type Arm = (typeof ARMS)[number];
+export const ARMS = ['bn', 'plain'] as const;
+export type Arm = (typeof ARMS)[number];
 
 /** Share of the most frequent label: what a net predicting one class scores. */
 function majorityShare(labels: Uint8Array): number {
@@ -70,9 +72,6 @@ function majorityShare(labels: Uint8Array): number {
 }
 
 const scaleKey = (w: number) => `w=${w.toPrecision(3)}`;
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-/** Six decimals: accuracies are k/1000, their means need no float tail in the JSON. */
-const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 interface ArmSummary {
   final: number;
@@ -88,17 +87,29 @@ interface ScaleSummary {
   plain: ArmSummary;
 }
 
-export const batchnorm = defineStudy<BatchnormConfig>({
+export interface BatchnormSeries {
+  scales: number[];
+  /** accuracy[arm][scale index][epoch]; accuracies are k/trainSize, exact as recorded. */
+  accuracy: Record<Arm, number[][]>;
+  divergedAt: Record<Arm, (Divergence | null)[]>;
+}
+
+export interface BatchnormSummary {
+  perScale: Record<string, ScaleSummary>;
+  /** Share of the most frequent label: what a net predicting one class scores. */
+  majorityClassShare: number;
+}
+
+export const batchnorm = defineStudy<BatchnormConfig, BatchnormSeries, BatchnormSummary>({
   name: 'batchnorm',
   id: 'S5',
   title: 'Batch normalization across weight-init scales',
   description: '1,000 images, 5 hidden ReLU layers, SGD 0.01, 20 epochs; 16 init scales, BN vs no BN on the same batches',
   needsMnist: true,
   profiles: { lecture, quick },
-  run(config, ctx): StudyRun {
+  run(config, ctx) {
     const train = firstRows(ctx.mnist().train, config.trainSize);
     const evalSet = toBatch(train); // the lecture's "training accuracy": all trainSize images
-    const sizes = [IMAGE_SIZE, ...config.hidden, 10];
     const accuracy: Record<Arm, number[][]> = { bn: [], plain: [] };
     const divergedAt: Record<Arm, (Divergence | null)[]> = { bn: [], plain: [] };
     const perScale: Record<string, ScaleSummary> = {};
@@ -108,7 +119,7 @@ export const batchnorm = defineStudy<BatchnormConfig>({
       const trainees: Trainee[] = ARMS.map((arm) => ({
         name: arm,
         // Same stream for both arms: identical initial weights.
-        net: new Mlp({ sizes, activation: 'relu', init: { std: w }, batchNorm: arm === 'bn' }, Rng.stream(ctx.seed, `init:${i}`)),
+        net: mnistNet(config.hidden, { activation: 'relu', init: { std: w }, batchNorm: arm === 'bn' }, Rng.stream(ctx.seed, `init:${i}`)),
         optimizer: new Sgd(config.lr),
       }));
       const run = trainEpochs({
@@ -125,36 +136,33 @@ export const batchnorm = defineStudy<BatchnormConfig>({
         const curve = run.accuracy[arm]!.train!;
         accuracy[arm].push(curve);
         divergedAt[arm].push(run.divergedAt[arm] ?? null);
-        s[arm] = { final: curve[curve.length - 1]!, mean: round6(mean(curve)), max: Math.max(...curve), diverged: run.divergedAt[arm] !== null };
+        s[arm] = { final: curve[curve.length - 1]!, mean: roundTo(mean(curve), 6), max: Math.max(...curve), diverged: run.divergedAt[arm] !== null };
       }
       perScale[scaleKey(w)] = { w, bn: s.bn!, plain: s.plain! };
       msPerStep.push(run.msPerStep);
       ctx.log(`w=${w.toPrecision(3)}: final accuracy BN ${s.bn!.final.toFixed(3)}, no BN ${s.plain!.final.toFixed(3)}${s.plain!.diverged ? ' (no-BN diverged)' : ''}${s.bn!.diverged ? ' (BN diverged)' : ''}`);
-      for (const t of trainees) {
-        t.net.dispose();
-        t.optimizer.dispose();
-      }
+      disposeTrainees(trainees);
     });
     progress.done();
     disposeBatch(evalSet);
     return {
-      // accuracy[arm][scale index][epoch]; accuracies are k/trainSize, exact as recorded.
       series: { scales: config.scales, accuracy, divergedAt },
-      summary: { perScale, majorityClassShare: majorityShare(train.labels), msPerStep: round6(mean(msPerStep)) },
+      summary: { perScale, majorityClassShare: majorityShare(train.labels) },
+      timings: { msPerStep: roundTo(mean(msPerStep), 6) },
     };
   },
   // CI's guard (src/regression.ts): final training accuracy per scale, BN and not, +-0.05.
   keyNumbers(run): Record<string, KeyNumber> {
     const out: Record<string, KeyNumber> = {};
-    const perScale = (run.summary as { perScale: Record<string, { bn: { final: number }; plain: { final: number } }> }).perScale;
-    for (const [scale, s] of Object.entries(perScale)) {
+    for (const [scale, s] of Object.entries(run.summary.perScale)) {
       out[`${scale}.bn.finalAccuracy`] = { value: s.bn.final, tolerance: 0.05 };
       out[`${scale}.plain.finalAccuracy`] = { value: s.plain.final, tolerance: 0.05 };
     }
     return out;
   },
+  figures: batchnormFigures,
   claims(run, config): ClaimCheck[] {
-    const perScale = run.summary.perScale as Record<string, ScaleSummary>;
+    const { perScale } = run.summary;
     const rows = config.scales.map((w) => perScale[scaleKey(w)]!);
     const n = rows.length;
     const needAhead = Math.ceil(AHEAD_SHARE * n);

@@ -4,15 +4,12 @@
  * diverged is marked in its panel with the epoch it happened in.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { StudyResult } from '../results/schema.js';
-import { CONFIG, SCHEMA_URL, band, bandLayer, isMultiSeed, provenance, type Json } from './common.js';
-import type { Figure } from './render.js';
+import { CONFIG, SCHEMA_URL, band, bandLayer, isMultiSeed, provenance, type Json } from '../../src/plot/common.js';
+import type { Figure } from '../../src/plot/render.js';
+import type { TypedResult } from '../../src/study.js';
+import type { BatchnormConfig, BatchnormSeries } from './study.js';
 
-interface Series {
-  scales: number[];
-  accuracy: { bn: (number | null)[][]; plain: (number | null)[][] };
-  divergedAt?: { bn?: ({ epoch: number | null } | null)[]; plain?: ({ epoch: number | null } | null)[] };
-}
+type BatchnormResult = TypedResult<BatchnormConfig, BatchnormSeries, unknown>;
 
 const VARIANTS = [
   { key: 'bn', label: 'with batch norm' },
@@ -21,20 +18,19 @@ const VARIANTS = [
 
 export const scaleLabel = (w: number): string => `w = ${Number(w.toPrecision(3))}`;
 
-export function batchnormRows(result: StudyResult): Json[] {
-  const first = result.runs[0]!.series as unknown as Series;
-  if (!Array.isArray(first.scales) || !first.accuracy?.bn) throw new Error(`${result.study}: no 'scales'/'accuracy' series`);
+export function batchnormRows(result: BatchnormResult): Json[] {
+  const first = result.runs[0]!.series;
   const rows: Json[] = [];
   first.scales.forEach((w, i) => {
     for (const v of VARIANTS) {
-      const curves = result.runs.map((r) => (r.series as unknown as Series).accuracy[v.key][i] ?? []);
+      const curves = result.runs.map((r) => r.series.accuracy[v.key][i] ?? []);
       for (const p of band(curves)) {
         const row: Json = { kind: 'curve', panel: i, w: scaleLabel(w), variant: v.label, epoch: p.x, accuracy: p.mean };
         if (curves.length > 1) Object.assign(row, { min: p.min, max: p.max });
         rows.push(row);
       }
       // Divergence notes: how many seeds diverged and the first epoch it happened in.
-      const hits = result.runs.map((r) => (r.series as unknown as Series).divergedAt?.[v.key]?.[i] ?? null).filter((d) => d !== null);
+      const hits = result.runs.map((r) => r.series.divergedAt[v.key][i] ?? null).filter((d) => d !== null);
       if (hits.length > 0) {
         const epochs = hits.map((d) => d!.epoch).filter((e): e is number => e !== null);
         const when = epochs.length > 0 ? ` in epoch ${Math.min(...epochs)}` : '';
@@ -47,19 +43,11 @@ export function batchnormRows(result: StudyResult): Json[] {
 }
 
 /** The run's setup as the subtitle states it, from its config. */
-function setup(c: Record<string, unknown>): string {
-  const hidden = c.hidden as number[] | undefined;
-  return [
-    c.trainSize !== undefined ? `first ${Number(c.trainSize).toLocaleString('en-US')} training images` : null,
-    hidden ? `${hidden.length} hidden layers of ${hidden[0]}` : null,
-    c.lr !== undefined ? `SGD lr ${c.lr}` : null,
-    c.batchSize !== undefined ? `batch ${c.batchSize}` : null,
-  ]
-    .filter((x) => x !== null)
-    .join(', ');
+function setup(c: BatchnormConfig): string {
+  return `first ${c.trainSize.toLocaleString('en-US')} training images, ${c.hidden.length} hidden layers of ${c.hidden[0]}, SGD lr ${c.lr}, batch ${c.batchSize}`;
 }
 
-export function s5Figures(result: StudyResult): Figure[] {
+export function batchnormFigures(result: BatchnormResult): Figure[] {
   const rows = batchnormRows(result);
   const epochs = Math.max(...rows.filter((r) => r.kind === 'curve').map((r) => r.epoch as number)) + 1;
   const order = [...new Set(rows.map((r) => r.w as string))];

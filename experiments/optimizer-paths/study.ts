@@ -3,8 +3,9 @@
  * steps. The function is 20 times steeper in y than in x, which is what makes SGD zig-zag.
  */
 import * as tf from '@tensorflow/tfjs';
-import { makeOptimizer, type OptimizerName } from '../src/optim/optimizers.js';
-import { defineStudy, type ClaimCheck, type KeyNumber, type StudyRun } from '../src/study.js';
+import { makeOptimizer, type OptimizerName } from '../../src/optim/optimizers.js';
+import { defineStudy, type ClaimCheck, type KeyNumber } from '../../src/study.js';
+import { pathFigures } from './figure.js';
 
 export interface PathsConfig {
   start: [number, number];
@@ -45,14 +46,35 @@ export function walk(name: OptimizerName, lr: number, start: [number, number], s
   return { x, y };
 }
 
-type Paths = Record<string, { lr: number; x: number[]; y: number[] }>;
+export type Paths = Record<string, { lr: number; x: number[]; y: number[] }>;
+
+export interface PathsSeries {
+  paths: Paths;
+  minimum: [number, number];
+}
+
+export type PathsSummary = Record<string, PathStats>;
 
 function diffs(v: number[]): number[] {
   return v.slice(1).map((b, i) => b - v[i]!);
 }
 
+export interface PathStats {
+  steps: number;
+  /** Share of steps on which y changes sign. */
+  ySignChangeShare: number;
+  maxX: number;
+  totalYTravel: number;
+  yStepsNonIncreasing: boolean;
+  firstYStep: number;
+  lastYStep: number;
+  final: [number, number];
+  finalDistance: number;
+  finalF: number;
+}
+
 /** Shares and sizes the claims rest on, per optimizer. */
-export function pathStats(path: { x: number[]; y: number[] }) {
+export function pathStats(path: { x: number[]; y: number[] }): PathStats {
   const n = path.x.length - 1;
   const dy = diffs(path.y);
   let ySignChanges = 0;
@@ -75,34 +97,34 @@ export function pathStats(path: { x: number[]; y: number[] }) {
   };
 }
 
-export const optimizerPaths = defineStudy<PathsConfig>({
+export const optimizerPaths = defineStudy<PathsConfig, PathsSeries, PathsSummary>({
   name: 'optimizer-paths',
   id: 'S1',
   title: 'Optimizer paths on x^2/20 + y^2',
   description: 'SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam: 30 steps on x^2/20 + y^2 from (-7, 2) (no data)',
   needsMnist: false,
   profiles: { lecture, quick: lecture }, // no data and 180 steps in all: the quick profile is the lecture's
-  run(config): StudyRun {
+  run(config) {
     const paths: Paths = {};
-    const summary: Record<string, unknown> = {};
+    const summary: PathsSummary = {};
     for (const [name, lr] of Object.entries(config.lr) as [OptimizerName, number][]) {
       paths[name] = { lr, ...walk(name, lr, config.start, config.steps) };
       summary[name] = pathStats(paths[name]!);
     }
-    return { series: { paths, minimum: [0, 0] }, summary };
+    return { series: { paths, minimum: [0, 0] as [number, number] }, summary };
   },
   // CI's guard (src/regression.ts): where each walk ends. No training noise here, so the
   // tolerance only absorbs float32 rounding differences between kernels.
   keyNumbers(run): Record<string, KeyNumber> {
-    const s = run.summary as Record<string, ReturnType<typeof pathStats>>;
-    return Object.fromEntries(Object.entries(s).map(([name, st]) => [`${name}.finalDistance`, { value: st.finalDistance, tolerance: 1e-3 }]));
+    return Object.fromEntries(Object.entries(run.summary).map(([name, st]) => [`${name}.finalDistance`, { value: st.finalDistance, tolerance: 1e-3 }]));
   },
-  claims(run): ClaimCheck[] {
-    const s = run.summary as Record<OptimizerName, ReturnType<typeof pathStats>>;
-    const paths = run.series.paths as Paths;
-    const sgdFirst = [paths.sgd!.x[1]!, paths.sgd!.y[1]!];
+  figures: pathFigures,
+  claims(run, config): ClaimCheck[] {
+    const s = run.summary;
+    const { paths } = run.series;
+    const sgdFirst = [paths.sgd.x[1]!, paths.sgd.y[1]!];
     const firstStepError = Math.hypot(sgdFirst[0]! - -6.335, sgdFirst[1]! - -1.8);
-    const names = Object.keys(s) as OptimizerName[];
+    const names = Object.keys(s);
     return [
       {
         id: 'sgd-first-step',
@@ -136,8 +158,8 @@ export const optimizerPaths = defineStudy<PathsConfig>({
       },
       {
         id: 'all-approach-minimum',
-        text: 'Every optimizer ends closer to the minimum (0, 0) than its start (distance 7.28)',
-        holds: names.every((n) => s[n].finalDistance < Math.hypot(...lecture.start)),
+        text: `Every optimizer ends closer to the minimum (0, 0) than its start (distance ${Math.hypot(...config.start).toFixed(2)})`,
+        holds: names.every((n) => s[n].finalDistance < Math.hypot(...config.start)),
         numbers: Object.fromEntries(names.map((n) => [`${n}Distance`, s[n].finalDistance])),
       },
     ];

@@ -1,0 +1,206 @@
+/**
+ * The unit runner: a study's independent units of work (S7's trials, say) run through here.
+ *
+ * - Each finished unit goes to a JSON-lines journal next to the result (fsync'd line by line,
+ *   src/train/journal.ts), so a killed run loses only the units in progress; `--resume`
+ *   continues it and reads the finished ones back instead of training them again.
+ * - With several workers, units run in worker processes (src/train/pool.ts); a unit depends
+ *   only on its study's config, the seed and its own input (its random streams are named by
+ *   them), so it gives the same numbers wherever and in whatever order it runs.
+ * - `checkpoint(key, value)` records a value the run derives along the way (a stage's ranges);
+ *   on resume it must come out the same, or the journal is refused.
+ *
+ * The journal is opened on first use, so studies without units never write one, and it is
+ * removed once the study's result file has been written: from then on the result holds it all.
+ */
+import { rmSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import type { UnitContext, UnitFunction } from '../study.js';
+import { Journal, canonicalJson } from './journal.js';
+import type { WorkerPool } from './pool.js';
+
+/** One unit of work: which of the study's unit functions, a key naming it, and its input. */
+export interface UnitTask {
+  unit: string;
+  /** Unique within a run, e.g. "1:37" (stage 1, trial 37). */
+  key: string;
+  input: unknown;
+}
+
+export interface UnitRunner {
+  /**
+   * Every task's record, in the tasks' order: read from the journal when it holds the key,
+   * else computed (in a worker when there is a pool) and journaled. `onDone` sees each as it
+   * becomes available.
+   */
+  run<R>(tasks: UnitTask[], onDone?: (record: R, task: UnitTask, fromJournal: boolean) => void): Promise<R[]>;
+  /** Records `value` under `key` (first run) or checks it equals the journaled one (resume). */
+  checkpoint<T>(key: string, value: T): T;
+  /** Units computed by this run and units read from the journal, so far. */
+  readonly counts: { ran: number; fromJournal: number };
+}
+
+/** What a resumed journal must match: a journal of another study, config, seed or backend is refused. */
+export interface JournalHeader {
+  journal: string;
+  format: 2;
+  seed: number;
+  profile: string;
+  backend: string;
+  config: unknown;
+}
+
+type JournalRecord =
+  | { kind: 'session'; gitCommit: string | null; startedAt: string; resumed: boolean }
+  | { kind: 'unit'; key: string; value: unknown }
+  | { kind: 'checkpoint'; key: string; value: unknown };
+
+export interface UnitRunnerOptions {
+  study: string;
+  config: object;
+  seed: number;
+  units: Record<string, UnitFunction<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  journalPath: string;
+  header: JournalHeader;
+  /** Continue the journal at journalPath; without it an existing journal stops the run (see open()). */
+  resume: boolean;
+  /** Start over even if a journal exists (its units are discarded, on the user's word). */
+  fresh: boolean;
+  gitCommit: string | null;
+  /** Runs units in worker processes; null: in this process. */
+  pool: WorkerPool | null;
+  /** Context for units run in this process. */
+  context: UnitContext;
+  log(line: string): void;
+}
+
+/** Yields to the event loop: training is synchronous, and timers or worker messages must not starve. */
+const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A unit's record as a worker or the journal gives it back: plain JSON (NaN and Infinity become null). */
+const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+export class JournaledUnits implements UnitRunner {
+  private journal: Journal<JournalRecord> | null = null;
+  /** Set once this run has a journal on disk (created or resumed). */
+  private opened = false;
+  private readonly done = new Map<string, unknown>();
+  private readonly checkpoints = new Map<string, unknown>();
+  readonly counts = { ran: 0, fromJournal: 0 };
+
+  constructor(private readonly o: UnitRunnerOptions) {}
+
+  /** Opens (or resumes) the journal the first time a unit or checkpoint needs it. */
+  private open(): Journal<JournalRecord> {
+    if (this.journal) return this.journal;
+    if (this.opened) throw new Error(`journal ${this.o.journalPath} is closed`);
+    this.opened = true;
+    const { journalPath: path, header } = this.o;
+    let previous: JournalRecord[] = [];
+    if (Journal.exists(path) && this.o.resume) {
+      const r = Journal.resume<JournalHeader, JournalRecord>(path, header);
+      this.journal = r.journal;
+      previous = r.records;
+      if (r.tornTail) this.o.log(`journal ${path}: dropped an incomplete last line (the run was cut off mid-write)`);
+      const units = previous.filter((x) => x.kind === 'unit').length;
+      this.o.log(`resuming ${path}: ${units} finished unit(s)`);
+    } else {
+      if (Journal.exists(path) && !this.o.fresh) {
+        throw new UserError(`${path} holds finished work of an earlier run of ${this.o.study}: add --resume to continue it, or --fresh to discard it and start over`);
+      }
+      if (this.o.resume) this.o.log(`no journal at ${path}: starting from the beginning`);
+      this.journal = Journal.create<JournalHeader, JournalRecord>(path, header);
+    }
+    const sessions = previous.filter((x): x is Extract<JournalRecord, { kind: 'session' }> => x.kind === 'session');
+    const last = sessions[sessions.length - 1];
+    if (last && last.gitCommit !== this.o.gitCommit) {
+      // Not refused: the commit may not touch training. But the result mixes code versions.
+      this.o.log(`warning: the journal's units so far ran at commit ${last.gitCommit ?? 'unknown'}, this run is at ${this.o.gitCommit ?? 'unknown'}; use --fresh if the training code changed`);
+    }
+    for (const r of previous) {
+      if (r.kind === 'unit' && !this.done.has(r.key)) this.done.set(r.key, r.value);
+      else if (r.kind === 'checkpoint') this.checkpoints.set(r.key, r.value);
+    }
+    this.journal.append({ kind: 'session', gitCommit: this.o.gitCommit, startedAt: new Date().toISOString(), resumed: previous.length > 0 });
+    return this.journal;
+  }
+
+  checkpoint<T>(key: string, value: T): T {
+    const journal = this.open();
+    if (this.checkpoints.has(key)) {
+      if (canonicalJson(this.checkpoints.get(key)) !== canonicalJson(value)) {
+        throw new UserError(`journal ${this.o.journalPath}: '${key}' differs from the value recomputed from its units; run with --fresh`);
+      }
+    } else {
+      this.checkpoints.set(key, value);
+      journal.append({ kind: 'checkpoint', key, value });
+    }
+    return value;
+  }
+
+  async run<R>(tasks: UnitTask[], onDone?: (record: R, task: UnitTask, fromJournal: boolean) => void): Promise<R[]> {
+    const journal = this.open();
+    const out = new Array<R>(tasks.length);
+    const pending: number[] = [];
+    tasks.forEach((task, i) => {
+      if (this.done.has(task.key)) {
+        out[i] = this.done.get(task.key) as R;
+        this.counts.fromJournal++;
+        onDone?.(out[i]!, task, true);
+      } else {
+        pending.push(i);
+      }
+    });
+    const finish = (i: number, value: unknown): void => {
+      const record = asJson(value) as R;
+      const task = tasks[i]!;
+      journal.append({ kind: 'unit', key: task.key, value: record });
+      this.done.set(task.key, record);
+      this.counts.ran++;
+      out[i] = record;
+      onDone?.(record, task, false);
+    };
+    const { pool } = this.o;
+    if (pool && pending.length > 1) {
+      await pool.runUnits(
+        pending.map((i) => ({ study: this.o.study, config: this.o.config, seed: this.o.seed, task: tasks[i]! })),
+        (k, value) => finish(pending[k]!, value),
+      );
+    } else {
+      for (const i of pending) {
+        const task = tasks[i]!;
+        const fn = this.o.units[task.unit];
+        if (!fn) throw new Error(`${this.o.study} has no unit '${task.unit}'`);
+        finish(i, fn(this.o.config, task, this.o.context));
+        // A hard kill between units loses nothing; give waiting timers and messages a turn.
+        await breathe();
+      }
+    }
+    return out;
+  }
+
+  /** Closes the journal; with `remove`, deletes it (the result file now holds everything). */
+  close(remove: boolean): void {
+    this.journal?.close();
+    this.journal = null;
+    if (remove && this.opened) rmSync(this.o.journalPath, { force: true });
+  }
+}
+
+/** Values a run's units share (evaluation tensors, data splits), disposed when the run ends. */
+export class UnitCache {
+  private readonly values = new Map<string, { value: unknown; dispose?: (value: unknown) => void }>();
+
+  get<T>(key: string, make: () => T, dispose?: (value: T) => void): T {
+    const hit = this.values.get(key);
+    if (hit) return hit.value as T;
+    const value = make();
+    this.values.set(key, { value, dispose: dispose as ((value: unknown) => void) | undefined });
+    return value;
+  }
+
+  clear(): void {
+    for (const { value, dispose } of this.values.values()) dispose?.(value);
+    this.values.clear();
+  }
+}

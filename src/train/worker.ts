@@ -1,0 +1,76 @@
+/**
+ * A worker process of the pool (src/train/pool.ts). It selects the backend it is told, then
+ * runs the jobs it is sent over the IPC channel, one at a time:
+ *   - a unit of a study, with a context whose MNIST holds the training images only: units
+ *     train and validate, the test set is read once, in the main process;
+ *   - a whole study, exactly as `npm run experiment -- <study> --workers 1` would run it.
+ * Progress and warnings go to stderr, which the pool relays.
+ */
+import { selectBackend } from '../backend.js';
+import { loadMnist, type Mnist } from '../data/mnist.js';
+import { UserError } from '../errors.js';
+import type { Profile } from '../results/schema.js';
+import { describeOutcome, runStudy } from '../runner.js';
+import type { UnitContext } from '../study.js';
+import { makeProgress } from '../cli/progress.js';
+import { findStudy } from '../../experiments/index.js';
+import type { Job, Outcome, WorkerSetup } from './pool.js';
+import { UnitCache } from './units.js';
+
+const setup = JSON.parse(process.argv[2] ?? '{}') as WorkerSetup;
+await selectBackend(setup.backend);
+
+let trainOnly: Mnist | null = null;
+const cache = new UnitCache();
+
+function studyNamed(name: string) {
+  const study = findStudy(name);
+  if (!study) throw new Error(`worker: unknown study '${name}'`);
+  return study;
+}
+
+async function handle(job: Job): Promise<unknown> {
+  if (job.type === 'unit') {
+    const study = studyNamed(job.study);
+    const fn = study.units?.[job.task.unit];
+    if (!fn) throw new Error(`worker: ${job.study} has no unit '${job.task.unit}'`);
+    const ctx: UnitContext = {
+      seed: job.seed,
+      mnist: () => (trainOnly ??= loadMnist(setup.mnistDir, { withTest: false })),
+      // Keyed by seed too: a worker may serve several seeds of a study in turn.
+      cached: (key, make, dispose) => cache.get(`${job.seed}:${key}`, make, dispose),
+    };
+    return fn(job.config, job.task, ctx);
+  }
+  const study = studyNamed(job.study);
+  const r = job.request;
+  const log = (line: string) => process.stderr.write(`  ${line}\n`);
+  const { result, path } = await runStudy(study, {
+    profile: r.profile as Profile,
+    config: r.config as object,
+    seed: r.seed,
+    seeds: r.seeds,
+    outDir: r.outDir,
+    mnistDir: setup.mnistDir,
+    workers: 1,
+    resume: r.resume,
+    fresh: r.fresh,
+    progress: (label, total) => makeProgress(label, total, { quiet: r.quiet }),
+    log,
+  });
+  return { lines: describeOutcome(result, path), failing: result.claims.filter((c) => !c.holds).length };
+}
+
+process.on('message', (message: { id: number; job: Job }) => {
+  void (async () => {
+    let outcome: Outcome;
+    try {
+      outcome = { ok: true, value: await handle(message.job) };
+    } catch (err) {
+      outcome = { ok: false, userError: err instanceof UserError, error: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
+    }
+    process.send!({ id: message.id, outcome });
+  })();
+});
+// The pool closes the channel when it is done with this worker.
+process.on('disconnect', () => process.exit(0));
