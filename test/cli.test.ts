@@ -159,7 +159,7 @@ describe('workers', () => {
     const r2 = await runCli('experiment.ts', [...args, '--out', two, '--workers', '2']);
     expect(r1.code).toBe(0);
     expect(r2.code).toBe(0);
-    expect(r2.stderr).toContain('trials run in 2 worker processes');
+    expect(r2.stderr).toContain('units run in 2 worker processes');
     const a = readResult(join(one, 'hyperparameter-search.quick.json'));
     const b = readResult(join(two, 'hyperparameter-search.quick.json'));
     expect(b.runs[0]!.series).toEqual(a.runs[0]!.series);

@@ -1,0 +1,125 @@
+/**
+ * The study contract end to end: a throwaway study added through the registry alone is
+ * listed, run (its units journaled), drawn, reported and guarded like the suite's own; and
+ * the order of `all` comes from the committed results' durations.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { STUDIES } from '../experiments/index.js';
+import { experimentCli, longestFirst } from '../src/cli/experiment.js';
+import { figuresCli } from '../src/cli/figures.js';
+import { lossFigure, type LossSeries } from '../src/plot/loss-curves.js';
+import { baselineFrom, claimChanges, compareToBaseline, keyNumbersOf } from '../src/regression.js';
+import { readResult } from '../src/results/store.js';
+import { defineStudy, type AnyStudy } from '../src/study.js';
+
+interface ToyConfig {
+  /** Gradient descent on f(x) = x^2 from x = 1, one walk per rate. */
+  lrs: number[];
+  steps: number;
+}
+
+/** A study in a dozen lines: each rate's walk is a unit of work. */
+const toy = defineStudy<ToyConfig, LossSeries, Record<string, { finalLoss: number }>>({
+  name: 'toy-quadratic',
+  id: 'T1',
+  title: 'Toy: step size on x^2',
+  description: 'gradient descent on x^2 with two rates (a test of the study contract)',
+  needsMnist: false,
+  profiles: { lecture: { lrs: [0.05, 0.4], steps: 40 }, quick: { lrs: [0.05, 0.4], steps: 20 } },
+  flags: [{ name: 'toy-steps', kind: 'integer', min: 1, describe: 'toy: steps per walk', apply: (c, steps) => ({ ...c, steps }) }],
+  units: {
+    walk: (config, task) => {
+      const lr = task.input as number;
+      const loss: number[] = [];
+      for (let x = 1, i = 0; i < config.steps; i++) loss.push((x -= lr * 2 * x) ** 2);
+      return loss;
+    },
+  },
+  async run(config, ctx) {
+    const walks = await ctx.units.run<number[]>(config.lrs.map((lr) => ({ unit: 'walk', key: `lr${lr}`, input: lr })));
+    const loss = Object.fromEntries(config.lrs.map((lr, i) => [`lr ${lr}`, walks[i]!]));
+    return {
+      series: { loss, divergedAt: Object.fromEntries(config.lrs.map((lr) => [`lr ${lr}`, null])) },
+      summary: Object.fromEntries(Object.entries(loss).map(([k, v]) => [k, { finalLoss: v[v.length - 1]! }])),
+    };
+  },
+  claims: (run, config) => [
+    {
+      id: 'larger-rate-faster',
+      text: `rate ${config.lrs[1]} ends lower than rate ${config.lrs[0]}`,
+      holds: run.summary[`lr ${config.lrs[1]}`]!.finalLoss < run.summary[`lr ${config.lrs[0]}`]!.finalLoss,
+      numbers: { final: Object.fromEntries(Object.entries(run.summary).map(([k, v]) => [k, v.finalLoss])) },
+    },
+  ],
+  keyNumbers: (run) => Object.fromEntries(Object.entries(run.summary).map(([k, v]) => [`${k}.finalLoss`, { value: v.finalLoss, tolerance: 1e-6 }])),
+  figures: (result) => [lossFigure(result, { name: result.study, title: 'Toy', caption: 'loss per step', yMax: 1, labels: {} })],
+});
+
+const scratch = mkdtempSync(join(tmpdir(), 'study-unit-'));
+afterAll(() => {
+  STUDIES.splice(STUDIES.indexOf(toy as AnyStudy), 1);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function captured(run: () => Promise<number>): Promise<{ code: number; out: string }> {
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    return { code: await run(), out };
+  } finally {
+    spy.mockRestore();
+    spyErr.mockRestore();
+  }
+}
+
+describe('a study added by one registry line', () => {
+  STUDIES.push(toy as AnyStudy);
+
+  it('is listed, runs with its own flag, and its units leave no journal behind', async () => {
+    const list = await captured(() => experimentCli(['list']));
+    expect(list.out).toContain('T1  toy-quadratic');
+    const run = await captured(() => experimentCli(['toy-quadratic', '--profile', 'quick', '--toy-steps', '12', '--out', scratch, '--workers', '1', '--quiet']));
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('holds  rate 0.4 ends lower than rate 0.05');
+    const result = readResult(join(scratch, 'toy-quadratic.quick.json'));
+    expect((result.config as unknown as ToyConfig).steps).toBe(12);
+    expect((result.runs[0]!.series as unknown as LossSeries).loss['lr 0.4']).toHaveLength(12);
+    expect(existsSync(join(scratch, 'toy-quadratic.quick.seed0.journal.jsonl'))).toBe(false);
+  });
+
+  it('is drawn and reported by npm run figures', async () => {
+    const r = await captured(() => figuresCli(['--out', scratch, '--profile', 'quick']));
+    expect(r.code).toBe(0);
+    expect(existsSync(join(scratch, 'figures', 'quick', 'toy-quadratic.png'))).toBe(true);
+    expect(readFileSync(join(scratch, 'REPORT.quick.md'), 'utf8')).toContain('## T1 toy-quadratic: Toy: step size on x^2');
+  });
+
+  it('is guarded: its baseline passes, a moved number or a changed verdict does not', () => {
+    const result = readResult(join(scratch, 'toy-quadratic.quick.json'));
+    const baseline = baselineFrom(toy as AnyStudy, result);
+    expect(compareToBaseline(baseline, keyNumbersOf(toy as AnyStudy, result))).toEqual([]);
+    expect(claimChanges(baseline, result)).toEqual([]);
+    const moved = structuredClone(result);
+    (moved.runs[0]!.summary as Record<string, { finalLoss: number }>)['lr 0.4']!.finalLoss += 0.01;
+    expect(compareToBaseline(baseline, keyNumbersOf(toy as AnyStudy, moved)).map((d) => d.name)).toEqual(['lr 0.4.finalLoss']);
+    const flipped = { ...result, claims: result.claims.map((c) => ({ ...c, holds: false })) };
+    expect(claimChanges(baseline, flipped)[0]).toContain('claim larger-rate-faster FAILS (baseline: holds)');
+  });
+});
+
+describe('the order of all', () => {
+  it('is longest first by the committed results\' durations, a study without one first', () => {
+    const dir = mkdtempSync(join(scratch, 'durations-'));
+    const [a, b, c] = STUDIES;
+    writeFileSync(join(dir, `${a!.name}.json`), JSON.stringify({ durationMs: 10 }));
+    writeFileSync(join(dir, `${b!.name}.json`), JSON.stringify({ durationMs: 500 }));
+    expect(longestFirst([a!, b!, c!], dir).map((s) => s.name)).toEqual([c!.name, b!.name, a!.name]);
+  });
+});
