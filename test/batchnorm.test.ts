@@ -1,6 +1,6 @@
 /**
  * Batch norm of src/nn/mlp.ts checked against a float64 reference written here from the
- * definition in STUDIES.md (batch mean, biased batch variance, eps 1e-6, gamma/beta; running
+ * definition in docs/STUDIES.md (batch mean, biased batch variance, eps 1e-6, gamma/beta; running
  * mean/var with momentum 0.9 starting at 0 for evaluation), plus the S5 study at a tiny size.
  */
 import * as tf from '@tensorflow/tfjs';

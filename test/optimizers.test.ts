@@ -4,7 +4,7 @@ import { walk } from '../experiments/optimizer-paths/study.js';
 import { makeOptimizer } from '../src/optim/optimizers.js';
 
 // Steps from (-7, 2) on f = x^2/20 + y^2, gradient (x/10, 2y) = (-0.7, 4) at the start,
-// computed by hand from the rules in STUDIES.md.
+// computed by hand from the rules in docs/STUDIES.md.
 describe('update rules against hand-computed steps', () => {
   const close = (got: number[], want: number[]) => got.forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 4));
   const point = (p: { x: number[]; y: number[] }, i: number) => [p.x[i]!, p.y[i]!];

@@ -1,6 +1,6 @@
 /**
  * S3 figure: the activation histograms (30 bins) as a grid, one row per (activation, init)
- * and one column per layer, as STUDIES.md asks (the lecture draws one such row per figure).
+ * and one column per layer, as docs/STUDIES.md describes (the lecture draws one such row per figure).
  * Each panel has its own count axis, as the lecture's separate subplots do. ReLU's exact zeros
  * (about half the units) are left out of the first bin, as the lecture's fixed y-limit cuts
  * that bar off: otherwise one bar would flatten the rest of the distribution; the share left

@@ -9,7 +9,7 @@
  */
 import { firstRows, gatherRows } from '../../src/data/mnist.js';
 import { initLabel, type InitScheme } from '../../src/nn/init.js';
-import { disposeTrainees, mnistNet } from '../../src/nn/mnist-net.js';
+import { mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { lossFigure, type LossSeries } from '../../src/plot/loss-curves.js';
 import { finalLossAndTestAccuracy } from '../../src/regression.js';
@@ -17,7 +17,8 @@ import { Rng } from '../../src/rng.js';
 import { roundSig } from '../../src/stats.js';
 import { defineStudy, type ClaimCheck } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
-import { evaluateAccuracy, meanLoss, trainIterations, type Trainee } from '../../src/train/loop.js';
+import { meanLoss, type Trainee } from '../../src/train/loop.js';
+import { trainOnSameBatches } from '../../src/train/same-batches.js';
 
 export interface InitMnistConfig {
   trainSize: number;
@@ -149,18 +150,7 @@ export const initMnist = defineStudy<InitMnistConfig, InitMnistSeries, InitMnist
     const initialLoss = Object.fromEntries(trainees.map((t) => [t.name, t.net.lossValue(probe.x, probe.y)]));
     disposeBatch(probe);
 
-    const progress = ctx.progress('training', config.iterations);
-    const run = trainIterations({
-      trainees,
-      train,
-      batchSize: config.batchSize,
-      iterations: config.iterations,
-      rng: Rng.stream(ctx.seed, 'batches'),
-      onIteration: () => progress.tick(),
-    });
-    progress.done();
-
-    const test = toBatch(mnist.test);
+    const run = trainOnSameBatches(trainees, { train, test: mnist.test, batchSize: config.batchSize, iterations: config.iterations }, ctx);
     const summary: InitMnistSummary = {};
     const loss: Record<string, (number | null)[]> = {};
     for (const t of trainees) {
@@ -169,13 +159,11 @@ export const initMnist = defineStudy<InitMnistConfig, InitMnistSeries, InitMnist
         initialLoss: Number.isFinite(initialLoss[t.name]!) ? initialLoss[t.name]! : null,
         ...summarizeLoss(curve, config.tail),
         divergedAt: run.divergedAt[t.name]?.iteration ?? null,
-        testAccuracy: evaluateAccuracy(t.net, test),
+        testAccuracy: run.testAccuracy[t.name]!,
       };
       summary[t.name] = row;
       loss[t.name] = curve.map((x) => (x === null ? null : roundSig(x, 5)));
     }
-    disposeTrainees(trainees);
-    disposeBatch(test);
     return {
       series: { loss, divergedAt: run.divergedAt, initialLoss, ln10: LN10 },
       summary,

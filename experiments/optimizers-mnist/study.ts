@@ -3,14 +3,14 @@
  * one on the same minibatch each iteration; the loss on that batch after each update.
  */
 import { firstRows } from '../../src/data/mnist.js';
-import { disposeTrainees, mnistNet } from '../../src/nn/mnist-net.js';
+import { mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer, type OptimizerName } from '../../src/optim/optimizers.js';
 import { lossFigure, type LossSeries } from '../../src/plot/loss-curves.js';
 import { finalLossAndTestAccuracy } from '../../src/regression.js';
 import { Rng } from '../../src/rng.js';
 import { defineStudy, type ClaimCheck } from '../../src/study.js';
-import { disposeBatch, toBatch } from '../../src/train/batches.js';
-import { evaluateAccuracy, meanLoss, trainIterations, type Trainee } from '../../src/train/loop.js';
+import { meanLoss, type Trainee } from '../../src/train/loop.js';
+import { trainOnSameBatches } from '../../src/train/same-batches.js';
 
 export interface OptimizersMnistConfig {
   trainSize: number;
@@ -57,27 +57,15 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig, LossSeries, Op
       net: mnistNet(config.hidden, { activation: 'relu', init: 'he' }, Rng.stream(ctx.seed, `init:${name}`)),
       optimizer: makeOptimizer(name, lr),
     }));
-    const progress = ctx.progress('training', config.iterations);
-    const run = trainIterations({
-      trainees,
-      train,
-      batchSize: config.batchSize,
-      iterations: config.iterations,
-      rng: Rng.stream(ctx.seed, 'batches'),
-      onIteration: () => progress.tick(),
-    });
-    progress.done();
-    const test = toBatch(mnist.test);
+    const run = trainOnSameBatches(trainees, { train, test: mnist.test, batchSize: config.batchSize, iterations: config.iterations }, ctx);
     const summary: OptimizersMnistSummary = {};
     for (const t of trainees) {
       summary[t.name] = {
         finalLoss: meanLoss(run.loss[t.name]!.slice(-config.tail)),
-        testAccuracy: evaluateAccuracy(t.net, test),
+        testAccuracy: run.testAccuracy[t.name]!,
         diverged: run.divergedAt[t.name] !== null,
       };
     }
-    disposeTrainees(trainees);
-    disposeBatch(test);
     return { series: { loss: run.loss, divergedAt: run.divergedAt }, summary, timings: { msPerStep: run.msPerStep } };
   },
   claims(run, config): ClaimCheck[] {

@@ -265,7 +265,7 @@ export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>): Clai
       holds: dropout.finalGap < control.finalGap,
       numbers: { ...numbersOf('dropout'), control: numbersOf('dropout-control') },
     });
-    // STUDIES.md: "dropout keeps train below 1.0 longer". The control must reach 1.0 for
+    // docs/STUDIES.md (S6): "dropout keeps train below 1.0 longer". The control must reach 1.0 for
     // "longer" to mean anything; dropout never reaching it counts as longer.
     const c = control.firstEpochTrainAtOne;
     const d = dropout.firstEpochTrainAtOne;

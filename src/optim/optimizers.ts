@@ -1,5 +1,5 @@
 /**
- * The update rules exactly as the lecture writes them (STUDIES.md "Update rules"). These are
+ * The update rules exactly as the lecture writes them (docs/STUDIES.md, "Update rules"). These are
  * the lesson, so they are written out rather than taken from tf.train: tfjs's Adam, for one,
  * places epsilon and the bias correction differently.
  *
