@@ -9,6 +9,7 @@
  * journal of finished units, worker processes) comes through the context; studies never see
  * the command line.
  */
+import type { z } from 'zod';
 import type { Mnist } from './data/mnist.js';
 import type { Figure } from './plot/render.js';
 import type { Claim, Profile, StudyResult } from './results/schema.js';
@@ -73,6 +74,8 @@ export interface Study<C extends object, S extends object, M extends object> {
   /** One line for `list`. */
   description: string;
   needsMnist: boolean;
+  /** What a config may hold: `--set` and `--config` are checked against it. */
+  configSchema: z.ZodType<C>;
   profiles: Record<Profile, C>;
   /** Extra flags this study takes (e.g. --variant); shown in --help. */
   flags?: StudyFlag<C>[];

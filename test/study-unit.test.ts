@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { STUDIES } from '../experiments/index.js';
 import { experimentCli, longestFirst } from '../src/cli/experiment.js';
 import { figuresCli } from '../src/cli/figures.js';
@@ -15,11 +16,9 @@ import { baselineFrom, claimChanges, compareToBaseline, keyNumbersOf } from '../
 import { readResult } from '../src/results/store.js';
 import { defineStudy, type AnyStudy } from '../src/study.js';
 
-interface ToyConfig {
-  /** Gradient descent on f(x) = x^2 from x = 1, one walk per rate. */
-  lrs: number[];
-  steps: number;
-}
+/** Gradient descent on f(x) = x^2 from x = 1, one walk per rate. */
+const ToyConfigSchema = z.strictObject({ lrs: z.array(z.number().positive()).length(2), steps: z.number().int().min(1) });
+type ToyConfig = z.infer<typeof ToyConfigSchema>;
 
 /** A study in a dozen lines: each rate's walk is a unit of work. */
 const toy = defineStudy<ToyConfig, LossSeries, Record<string, { finalLoss: number }>>({
@@ -28,6 +27,7 @@ const toy = defineStudy<ToyConfig, LossSeries, Record<string, { finalLoss: numbe
   title: 'Toy: step size on x^2',
   description: 'gradient descent on x^2 with two rates (a test of the study contract)',
   needsMnist: false,
+  configSchema: ToyConfigSchema,
   profiles: { lecture: { lrs: [0.05, 0.4], steps: 40 }, quick: { lrs: [0.05, 0.4], steps: 20 } },
   flags: [{ name: 'toy-steps', kind: 'integer', min: 1, describe: 'toy: steps per walk', apply: (c, steps) => ({ ...c, steps }) }],
   units: {

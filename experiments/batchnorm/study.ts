@@ -8,6 +8,8 @@
  * the same weight matrices (the lecture draws them separately), so the pair differs only in
  * BN; every scale sees the same batch sequence, so the panels differ only in w.
  */
+import { z } from 'zod';
+import { count, hiddenLayers, positive, trainImages } from '../../src/config.js';
 import { firstRows } from '../../src/data/mnist.js';
 import { disposeTrainees, mnistNet } from '../../src/nn/mnist-net.js';
 import { Sgd } from '../../src/optim/optimizers.js';
@@ -18,15 +20,16 @@ import { disposeBatch, toBatch } from '../../src/train/batches.js';
 import { trainEpochs, type Divergence, type Trainee } from '../../src/train/loop.js';
 import { batchnormFigures } from './figure.js';
 
-export interface BatchnormConfig {
-  trainSize: number;
-  hidden: number[];
-  lr: number;
-  batchSize: number;
-  epochs: number;
+export const BatchnormConfigSchema = z.strictObject({
+  trainSize: trainImages,
+  hidden: hiddenLayers,
+  lr: positive,
+  batchSize: count(1, 60_000),
+  epochs: count(1),
   /** Init std w of every weight matrix; one BN/no-BN pair per value. */
-  scales: number[];
-}
+  scales: z.array(positive).min(1),
+});
+export type BatchnormConfig = z.infer<typeof BatchnormConfigSchema>;
 
 /** n values from 10^a to 10^b, evenly spaced in log10 (numpy's logspace). */
 export function logspace(a: number, b: number, n: number): number[] {
@@ -106,6 +109,7 @@ export const batchnorm = defineStudy<BatchnormConfig, BatchnormSeries, Batchnorm
   title: 'Batch normalization across weight-init scales',
   description: '1,000 images, 5 hidden ReLU layers, SGD 0.01, 20 epochs; 16 init scales, BN vs no BN on the same batches',
   needsMnist: true,
+  configSchema: BatchnormConfigSchema,
   profiles: { lecture, quick },
   run(config, ctx) {
     const train = firstRows(ctx.mnist().train, config.trainSize);

@@ -11,6 +11,8 @@
  * unit runner journals every finished trial, so a killed search continues with --resume, and
  * spreads trials over worker processes with --workers, with the same numbers either way.
  */
+import { z } from 'zod';
+import { count, hiddenLayers, range, share } from '../../src/config.js';
 import { Rng } from '../../src/rng.js';
 import { spearmanCritical } from '../../src/stats.js';
 import { defineStudy, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext } from '../../src/study.js';
@@ -22,32 +24,33 @@ import { disposeEvalData, evalData, rankTrials, score, summarizeStage, topCount,
 
 export type Range = [lo: number, hi: number];
 
-export interface HyperparameterSearchConfig {
+export const HyperparameterSearchConfigSchema = z.strictObject({
   /** The first N training images form the whole data of the search. */
-  subsetSize: number;
+  subsetSize: count(2, 60_000),
   /** Share of the shuffled subset cut off (from the front) as validation data. */
-  validationShare: number;
-  hidden: number[];
-  batchSize: number;
-  epochs: number;
+  validationShare: share.gt(0),
+  hidden: hiddenLayers,
+  batchSize: count(1, 60_000),
+  epochs: count(1),
   /** Trials per stage. */
-  trials: number;
+  trials: count(1, 100_000),
   /** 1 = the lecture's single random search; 2 = one narrowing step (coarse to fine); more = repeat. */
-  stages: number;
+  stages: count(1, 20),
   /** Stage 1 ranges, sampled uniformly in log10. */
-  lrRange: Range;
-  decayRange: Range;
+  lrRange: range,
+  decayRange: range,
   /** The narrowing rule (see narrowRange). */
-  narrowing: {
+  narrowing: z.strictObject({
     /** Share of a stage's trials that count as its best (at least `minTop`). */
-    topShare: number;
-    minTop: number;
+    topShare: share.gt(0),
+    minTop: count(1),
     /** Each end widened by this share of the top trials' log10 span... */
-    widenShare: number;
+    widenShare: z.number().min(0).finite(),
     /** ...but by at least this many decades. */
-    minWidenDecades: number;
-  };
-}
+    minWidenDecades: z.number().min(0).finite(),
+  }),
+});
+export type HyperparameterSearchConfig = z.infer<typeof HyperparameterSearchConfigSchema>;
 
 const lecture: HyperparameterSearchConfig = {
   subsetSize: 500,
@@ -154,6 +157,7 @@ export const hyperparameterSearch = defineStudy<HyperparameterSearchConfig, Sear
   title: 'Hyperparameter search, coarse to fine',
   description: '500 images (400 train / 100 val), 7-layer net, SGD; random lr and weight decay on a log scale, 100 trials x 50 epochs, then a narrowed second stage',
   needsMnist: true,
+  configSchema: HyperparameterSearchConfigSchema,
   profiles: { lecture, quick },
   flags: [
     { name: 'trials', kind: 'integer', min: 1, describe: 'S7: trials per stage (default 100; quick 12)', apply: (c, trials) => ({ ...c, trials }) },

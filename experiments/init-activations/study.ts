@@ -14,6 +14,8 @@
  * of the units) all fall in bin 0; `zeros` is recorded so a figure can leave them out.
  */
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { activationName, count, initScheme, positive } from '../../src/config.js';
 import { activate, type Activation } from '../../src/nn/activation.js';
 import { initLabel, initWeights, type InitScheme } from '../../src/nn/init.js';
 import { Rng } from '../../src/rng.js';
@@ -21,16 +23,17 @@ import { roundSig } from '../../src/stats.js';
 import { defineStudy, type ClaimCheck, type KeyNumber } from '../../src/study.js';
 import { histogramFigures } from './figure.js';
 
-export interface InitActivationsConfig {
-  samples: number;
-  width: number;
-  layers: number;
-  inits: InitScheme[];
-  activations: Activation[];
-  bins: number;
+export const InitActivationsConfigSchema = z.strictObject({
+  samples: count(1, 100_000),
+  width: count(1, 4096),
+  layers: count(1, 50),
+  inits: z.array(initScheme).min(1),
+  activations: z.array(activationName).min(1),
+  bins: count(1, 1000),
   /** Half-width of the windows "near 0", "near 0.5", "near 1". */
-  near: number;
-}
+  near: positive,
+});
+export type InitActivationsConfig = z.infer<typeof InitActivationsConfigSchema>;
 
 const lecture: InitActivationsConfig = {
   samples: 1000,
@@ -220,6 +223,7 @@ export const initActivations = defineStudy<InitActivationsConfig, InitActivation
   description: '1000x100 N(0,1) through five 100-unit layers; std=1, std=0.01, Xavier, He x sigmoid, tanh, ReLU; histograms per layer (no data)',
   needsMnist: false,
   // Pure tensor arithmetic, about a second: the quick profile is the lecture's.
+  configSchema: InitActivationsConfigSchema,
   profiles: { lecture, quick: lecture },
   run(config, ctx) {
     const { samples, width, layers, bins, near } = config;

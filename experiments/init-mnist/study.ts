@@ -7,8 +7,10 @@
  * directions and differ only in scale. The std=1 net's logits are huge from the start; if
  * its loss turns NaN/Inf the loop records the iteration and stops training that net only.
  */
+import { z } from 'zod';
+import { count, hiddenLayers, initScheme, positive, trainImages } from '../../src/config.js';
 import { firstRows, gatherRows } from '../../src/data/mnist.js';
-import { initLabel, type InitScheme } from '../../src/nn/init.js';
+import { initLabel } from '../../src/nn/init.js';
 import { mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { lossFigure, type LossSeries } from '../../src/plot/loss-curves.js';
@@ -20,20 +22,23 @@ import { disposeBatch, toBatch } from '../../src/train/batches.js';
 import { meanLoss, type Trainee } from '../../src/train/loop.js';
 import { trainOnSameBatches } from '../../src/train/same-batches.js';
 
-export interface InitMnistConfig {
-  trainSize: number;
-  hidden: number[];
-  batchSize: number;
-  iterations: number;
-  lr: number;
-  inits: InitScheme[];
-  /** Iterations at the end whose mean loss is "the final loss". */
-  tail: number;
-  /** Training images on which every net's loss is measured before the first update. */
-  probeSize: number;
-  /** He and Xavier "learn": their final loss is below this. */
-  learnedBelow: number;
-}
+export const InitMnistConfigSchema = z
+  .strictObject({
+    trainSize: trainImages,
+    hidden: hiddenLayers,
+    batchSize: count(1, 60_000),
+    iterations: count(1),
+    lr: positive,
+    inits: z.array(initScheme).min(1),
+    /** Iterations at the end whose mean loss is "the final loss". */
+    tail: count(1),
+    /** Training images on which every net's loss is measured before the first update. */
+    probeSize: count(1, 60_000),
+    /** He and Xavier "learn": their final loss is below this. */
+    learnedBelow: positive,
+  })
+  .refine((c) => c.tail <= c.iterations, { message: 'tail must not exceed iterations', path: ['tail'] });
+export type InitMnistConfig = z.infer<typeof InitMnistConfigSchema>;
 
 export const LN10 = Math.log(10);
 
@@ -135,6 +140,7 @@ export const initMnist = defineStudy<InitMnistConfig, InitMnistSeries, InitMnist
   title: 'Weight init compared on MNIST',
   description: '5-layer ReLU net, SGD 0.01, batch 128, 2000 iterations; init std=0.01, Xavier, He (and std=1) on the same batches',
   needsMnist: true,
+  configSchema: InitMnistConfigSchema,
   profiles: { lecture, quick },
   run(config, ctx) {
     const mnist = ctx.mnist();

@@ -3,16 +3,19 @@
  * steps. The function is 20 times steeper in y than in x, which is what makes SGD zig-zag.
  */
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { count, ratePerOptimizer } from '../../src/config.js';
 import { makeOptimizer, type OptimizerName } from '../../src/optim/optimizers.js';
 import { defineStudy, type ClaimCheck, type KeyNumber } from '../../src/study.js';
 import { pathFigures } from './figure.js';
 
-export interface PathsConfig {
-  start: [number, number];
-  steps: number;
+export const PathsConfigSchema = z.strictObject({
+  start: z.tuple([z.number().finite(), z.number().finite()]),
+  steps: count(1, 10_000),
   /** Learning rate per optimizer: the lecture's four, plus Nesterov and RMSprop (ours). */
-  lr: Partial<Record<OptimizerName, number>>;
-}
+  lr: ratePerOptimizer,
+});
+export type PathsConfig = z.infer<typeof PathsConfigSchema>;
 
 export const f = (x: number, y: number): number => (x * x) / 20 + y * y;
 /** The gradient of f, written out: (x/10, 2y). */
@@ -103,6 +106,7 @@ export const optimizerPaths = defineStudy<PathsConfig, PathsSeries, PathsSummary
   title: 'Optimizer paths on x^2/20 + y^2',
   description: 'SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam: 30 steps on x^2/20 + y^2 from (-7, 2) (no data)',
   needsMnist: false,
+  configSchema: PathsConfigSchema,
   profiles: { lecture, quick: lecture }, // no data and 180 steps in all: the quick profile is the lecture's
   run(config) {
     const paths: Paths = {};

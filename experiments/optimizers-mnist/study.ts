@@ -2,6 +2,8 @@
  * S2 optimizers-mnist: the 5-layer ReLU/He net trained on MNIST by six update rules, every
  * one on the same minibatch each iteration; the loss on that batch after each update.
  */
+import { z } from 'zod';
+import { count, hiddenLayers, ratePerOptimizer, trainImages } from '../../src/config.js';
 import { firstRows } from '../../src/data/mnist.js';
 import { mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer, type OptimizerName } from '../../src/optim/optimizers.js';
@@ -12,15 +14,20 @@ import { defineStudy, type ClaimCheck } from '../../src/study.js';
 import { meanLoss, type Trainee } from '../../src/train/loop.js';
 import { trainOnSameBatches } from '../../src/train/same-batches.js';
 
-export interface OptimizersMnistConfig {
-  trainSize: number;
-  hidden: number[];
-  batchSize: number;
-  iterations: number;
-  lr: Partial<Record<OptimizerName, number>>;
-  /** Iterations at the end whose mean loss is "the final loss". */
-  tail: number;
-}
+export const OptimizersMnistConfigSchema = z
+  .strictObject({
+    trainSize: trainImages,
+    hidden: hiddenLayers,
+    batchSize: count(1, 60_000),
+    iterations: count(1),
+    /** A learning rate per update rule; the rules listed are the ones that run. */
+    lr: ratePerOptimizer,
+    /** Iterations at the end whose mean loss is "the final loss". */
+    tail: count(1),
+  })
+  .refine((c) => c.tail <= c.iterations, { message: 'tail must not exceed iterations', path: ['tail'] })
+  .refine((c) => 'sgd' in c.lr, { message: 'must include sgd: the claims compare every rule with it', path: ['lr'] });
+export type OptimizersMnistConfig = z.infer<typeof OptimizersMnistConfigSchema>;
 
 const lecture: OptimizersMnistConfig = {
   trainSize: 60000,
@@ -48,6 +55,7 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig, LossSeries, Op
   title: 'Update rules compared on MNIST',
   description: '5-layer ReLU/He net, batch 128, 2000 iterations, six optimizers on the same batches; loss per iteration',
   needsMnist: true,
+  configSchema: OptimizersMnistConfigSchema,
   profiles: { lecture, quick },
   run(config, ctx) {
     const mnist = ctx.mnist();

@@ -14,6 +14,8 @@
  * test images (all 10,000 at lecture scale): one batched forward pass per set, no gradient tape
  * (trainEpochs/evaluateAccuracy); that evaluation is most of the run's time, so we record it.
  */
+import { z } from 'zod';
+import { count, hiddenLayers, positive, share, testImages, trainImages } from '../../src/config.js';
 import { firstRows } from '../../src/data/mnist.js';
 import { disposeTrainees, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
@@ -35,30 +37,32 @@ export const VARIANT_TITLE: Record<Variant, string> = {
   'dropout-control': 'dropout control (no dropout)',
 };
 
-export interface VariantSpec {
-  epochs: number;
+const VariantSpecSchema = z.strictObject({
+  epochs: count(1),
   /** lambda of 0.5*lambda*sum(W^2); 0 = none. */
-  weightDecay: number;
+  weightDecay: z.number().min(0).finite(),
   /** Dropout ratio after every hidden activation; 0 = none. */
-  dropout: number;
+  dropout: share,
   /** Variants of one pair share initial weights and minibatches (named random streams). */
-  pair: 'decay' | 'dropout';
-}
+  pair: z.enum(['decay', 'dropout']),
+});
+export type VariantSpec = z.infer<typeof VariantSpecSchema>;
 
-export interface OverfitConfig {
+export const OverfitConfigSchema = z.strictObject({
   /** The first N training images. */
-  trainSize: number;
+  trainSize: trainImages,
   /** The first N test images (10,000 = all). */
-  testSize: number;
-  hidden: number[];
-  lr: number;
-  batchSize: number;
-  specs: Record<Variant, VariantSpec>;
+  testSize: testImages,
+  hidden: hiddenLayers,
+  lr: positive,
+  batchSize: count(1, 60_000),
+  specs: z.record(z.enum(VARIANTS), VariantSpecSchema),
   /** Which variants this run trains (--variant). */
-  variants: Variant[];
+  variants: z.array(z.enum(VARIANTS)).min(1),
   /** Epochs at the end whose mean is recorded beside the final value (the claims use the final value). */
-  tail: number;
-}
+  tail: count(1),
+});
+export type OverfitConfig = z.infer<typeof OverfitConfigSchema>;
 
 const lecture: OverfitConfig = {
   trainSize: 300,
@@ -142,6 +146,7 @@ export const overfit = defineStudy<OverfitConfig, OverfitSeries, OverfitSummary>
   title: 'Overfitting 300 images: plain, weight decay, dropout',
   description: '7-layer ReLU/He net on 300 images, SGD 0.01; train/test accuracy per epoch: plain, weight decay 0.1, dropout 0.2 + control',
   needsMnist: true,
+  configSchema: OverfitConfigSchema,
   profiles: { lecture, quick },
   flags: [
     {
