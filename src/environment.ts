@@ -12,6 +12,19 @@ function gitCommit(): string | null {
   }
 }
 
+/**
+ * Whether the code differs from the commit: changes outside results/ (which runs themselves
+ * write), untracked files included. null when git cannot tell.
+ */
+function gitDirty(): boolean | null {
+  try {
+    const out = execFileSync('git', ['status', '--porcelain', '--', '.', ':(exclude)results'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    return out.toString().trim().length > 0;
+  } catch {
+    return null;
+  }
+}
+
 /** Where a run happened: recorded in every result file. */
 export function describeEnvironment(): Environment {
   const cpuList = cpus();
@@ -23,5 +36,6 @@ export function describeEnvironment(): Environment {
     cpu: cpuList[0]?.model?.trim() ?? 'unknown',
     cpuCount: cpuList.length,
     gitCommit: gitCommit(),
+    gitDirty: gitDirty(),
   };
 }

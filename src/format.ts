@@ -47,3 +47,8 @@ export function sci(v: number, digits = 2): string {
   }
   return mant === 1 ? `1e${e}` : `${mant}e${e}`;
 }
+
+/** "a", "a and b", "a, b and c". */
+export function listText(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}

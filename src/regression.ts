@@ -163,6 +163,8 @@ export async function runQuickProfile(study: AnyStudy, outDir: string, mnistDir:
     outDir,
     mnistDir,
     config: study.profiles.quick,
+    name: null,
+    overrides: {},
     workers: 1,
     resume: false,
     fresh: false,

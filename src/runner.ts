@@ -2,7 +2,7 @@
  * Running a study: one run() per seed, claims checked per seed and combined, the result
  * written atomically, and the outcome described for the console.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from './backend.js';
 import { loadMnist, type Mnist } from './data/mnist.js';
@@ -18,8 +18,12 @@ import { JournaledUnits, UnitCache } from './train/units.js';
 
 export interface RunRequest {
   profile: Profile;
-  /** The study's config: a profile's, with the study's flags applied. */
+  /** The study's config: a profile's, with the study's flags and the user's changes applied. */
   config: object;
+  /** Set when the config differs from the profile's: the run is stored under this name (runs/<study>.<name>.json). */
+  name: string | null;
+  /** What differs from the profile's config (see configDiff). */
+  overrides: Record<string, [unknown, unknown]>;
   /** First seed; seeds > 1 runs seed, seed+1, ..., seed+seeds-1. */
   seed: number;
   seeds: number;
@@ -46,15 +50,15 @@ export function mnistFrom(dir: string): Mnist {
   return m;
 }
 
-/** Where a study keeps the journal of a seed's finished units while it runs. */
-export function journalPath(outDir: string, study: string, profile: Profile, seed: number): string {
-  return join(outDir, resultFileName(study, profile).replace(/\.json$/, `.seed${seed}.journal.jsonl`));
+/** Where a study keeps the journal of a seed's finished units while it runs: beside its result. */
+export function journalPath(outDir: string, study: string, profile: Profile, seed: number, name: string | null = null): string {
+  return join(outDir, resultFileName(study, profile, name).replace(/\.json$/, `.seed${seed}.journal.jsonl`));
 }
 
 export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ result: StudyResult; path: string }> {
   const { config } = req;
   // Before any work: journals are kept next to the result while the study runs.
-  ensureWritableDir(req.outDir);
+  ensureWritableDir(dirname(join(req.outDir, resultFileName(study.name, req.profile, req.name))));
   const startedAt = new Date();
   // Read where the run happens before it starts: a long run must record the commit it began on.
   const environment = describeEnvironment();
@@ -76,7 +80,7 @@ export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ resu
         config,
         seed,
         units: study.units ?? {},
-        journalPath: journalPath(req.outDir, study.name, req.profile, seed),
+        journalPath: journalPath(req.outDir, study.name, req.profile, seed, req.name),
         header: { journal: study.name, format: 2, seed, profile: req.profile, backend, config },
         resume: req.resume,
         fresh: req.fresh,
@@ -112,8 +116,10 @@ export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ resu
     study: study.name,
     title: `${study.id} ${study.title}`,
     profile: req.profile,
+    name: req.name,
     seeds: runs.map((r) => r.seed),
     config: config as Record<string, unknown>,
+    overrides: req.overrides,
     environment,
     startedAt: startedAt.toISOString(),
     durationMs: performance.now() - t0,

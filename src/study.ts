@@ -90,6 +90,16 @@ export interface Study<C extends object, S extends object, M extends object> {
   keyNumbers(run: SeedOutput<S, M>, config: C): Record<string, KeyNumber>;
   /** The figures of a result of this study (several seeds: result.runs). */
   figures(result: TypedResult<C, S, M>): Figure[];
+  /** One seed's curves as panels of named lines: overlaid by `compare`, exported as CSV. */
+  curves(run: SeedOutput<S, M>, config: C): CurvePanel[];
+}
+
+/** A panel of named lines (y per x; x defaults to 0, 1, 2, ...). */
+export interface CurvePanel {
+  panel: string;
+  x: string;
+  y: string;
+  lines: { name: string; y: (number | null)[]; x?: number[] }[];
 }
 
 export interface KeyNumber {

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { STUDIES } from '../experiments/index.js';
 import { experimentCli, longestFirst } from '../src/cli/experiment.js';
 import { figuresCli } from '../src/cli/figures.js';
-import { lossFigure, type LossSeries } from '../src/plot/loss-curves.js';
+import { lossCurves, lossFigure, type LossSeries } from '../src/plot/loss-curves.js';
 import { baselineFrom, claimChanges, compareToBaseline, keyNumbersOf } from '../src/regression.js';
 import { readResult } from '../src/results/store.js';
 import { defineStudy, type AnyStudy } from '../src/study.js';
@@ -56,6 +56,7 @@ const toy = defineStudy<ToyConfig, LossSeries, Record<string, { finalLoss: numbe
   ],
   keyNumbers: (run) => Object.fromEntries(Object.entries(run.summary).map(([k, v]) => [`${k}.finalLoss`, { value: v.finalLoss, tolerance: 1e-6 }])),
   figures: (result) => [lossFigure(result, { name: result.study, title: 'Toy', caption: 'loss per step', yMax: 1, labels: {} })],
+  curves: (run) => lossCurves(run.series),
 });
 
 const scratch = mkdtempSync(join(tmpdir(), 'study-unit-'));

@@ -274,6 +274,13 @@ export const initActivations = defineStudy<InitActivationsConfig, InitActivation
     return out;
   },
   figures: histogramFigures,
+  curves: (run) =>
+    run.series.rows.map((row) => ({
+      panel: row.label,
+      x: 'activation (bin centre)',
+      y: 'count',
+      lines: row.histograms.map((h, k) => ({ name: `layer ${k + 1}`, x: h.counts.map((_, b) => roundSig((h.edges[b]! + h.edges[b + 1]!) / 2, 5)), y: h.counts })),
+    })),
   claims(run): ClaimCheck[] {
     const s = run.summary;
     const sigStd1 = layersOf(s, 'sigmoid/std=1');

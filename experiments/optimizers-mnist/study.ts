@@ -7,7 +7,9 @@ import { count, hiddenLayers, ratePerOptimizer, trainImages } from '../../src/co
 import { firstRows } from '../../src/data/mnist.js';
 import { mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer, type OptimizerName } from '../../src/optim/optimizers.js';
-import { lossFigure, type LossSeries } from '../../src/plot/loss-curves.js';
+import { lossCurves, lossFigure, type LossSeries } from '../../src/plot/loss-curves.js';
+import { comparing } from '../../src/claims.js';
+import { listText } from '../../src/format.js';
 import { finalLossAndTestAccuracy } from '../../src/regression.js';
 import { Rng } from '../../src/rng.js';
 import { defineStudy, type ClaimCheck } from '../../src/study.js';
@@ -49,6 +51,9 @@ export interface OptimizerRow {
 
 export type OptimizersMnistSummary = Record<string, OptimizerRow>;
 
+/** Legend labels: the lecture's four in its legend order, then the two extra rows. */
+const LABELS = { sgd: 'SGD', momentum: 'Momentum', adagrad: 'AdaGrad', adam: 'Adam', nesterov: 'Nesterov', rmsprop: 'RMSprop' };
+
 export const optimizersMnist = defineStudy<OptimizersMnistConfig, LossSeries, OptimizersMnistSummary>({
   name: 'optimizers-mnist',
   id: 'S2',
@@ -82,21 +87,34 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig, LossSeries, Op
     const final = Object.fromEntries(names.map((n) => [n, s[n]!.finalLoss]));
     const sgd = final.sgd ?? Infinity;
     const highest = names.every((n) => n === 'sgd' || (final[n] ?? Infinity) < sgd);
-    const lecturesFour = ['momentum', 'adagrad', 'adam'];
-    return [
-      {
-        id: 'sgd-slowest',
-        text: `SGD ends with the highest loss (mean of the last ${config.tail} iterations) of all ${names.length} optimizers`,
-        holds: highest,
-        numbers: { finalLoss: final },
-      },
-      {
-        id: 'adaptive-below-half-sgd',
-        text: 'Momentum, AdaGrad and Adam each end below half of SGD\'s final loss',
-        holds: lecturesFour.every((n) => final[n] !== null && final[n]! < sgd / 2),
-        numbers: { halfSgd: sgd / 2, momentum: final.momentum, adagrad: final.adagrad, adam: final.adam },
-      },
+    const adaptive = ['momentum', 'adagrad', 'adam'].filter((n) => n in config.lr);
+    const learned = (ns: string[]) => Object.fromEntries(ns.map((n) => [n, { loss: final[n] ?? null }]));
+    const named = adaptive.map((n) => LABELS[n as keyof typeof LABELS]);
+    const claims = [
+      comparing(
+        {
+          id: 'sgd-slowest',
+          text: `SGD (lr ${config.lr.sgd}) ends with the highest loss (mean of the last ${config.tail} iterations) of all ${names.length} optimizers`,
+          holds: highest,
+          numbers: { finalLoss: final },
+        },
+        learned(names),
+      ),
     ];
+    if (adaptive.length > 0) {
+      claims.push(
+        comparing(
+          {
+            id: 'adaptive-below-half-sgd',
+            text: `${listText(named)} each end below half of SGD's final loss`,
+            holds: adaptive.every((n) => final[n] !== null && final[n]! < sgd / 2),
+            numbers: { halfSgd: sgd / 2, ...Object.fromEntries(adaptive.map((n) => [n, final[n]])) },
+          },
+          learned(['sgd', ...adaptive]),
+        ),
+      );
+    }
+    return claims;
   },
   // CI's guard (src/regression.ts): each optimizer's final loss and test accuracy.
   keyNumbers: (run) => finalLossAndTestAccuracy(run.summary),
@@ -106,8 +124,8 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig, LossSeries, Op
       title: 'S2 Update rules on MNIST: training loss',
       caption: 'Training loss per iteration (smoothed), one curve per update rule; y from 0 to 1 as in the lecture.',
       yMax: 1,
-      // The lecture's four in its legend order, then the two extra rows.
-      labels: { sgd: 'SGD', momentum: 'Momentum', adagrad: 'AdaGrad', adam: 'Adam', nesterov: 'Nesterov', rmsprop: 'RMSprop' },
+      labels: LABELS,
     }),
   ],
+  curves: (run) => lossCurves(run.series, LABELS),
 });

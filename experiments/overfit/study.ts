@@ -20,6 +20,7 @@ import { firstRows } from '../../src/data/mnist.js';
 import { disposeTrainees, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { Rng } from '../../src/rng.js';
+import { comparing } from '../../src/claims.js';
 import { mean, roundTo } from '../../src/stats.js';
 import { defineStudy, type ClaimCheck, type KeyNumber } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
@@ -220,7 +221,7 @@ export const overfit = defineStudy<OverfitConfig, OverfitSeries, OverfitSummary>
     disposeBatch(evalSets.test);
     return { series: { accuracy, divergedAt }, summary, timings };
   },
-  claims: (run) => overfitClaims(run.summary),
+  claims: (run, config) => overfitClaims(run.summary, config),
   // CI's guard (src/regression.ts): final train and test accuracy per variant, +-0.05.
   keyNumbers(run): Record<string, KeyNumber> {
     const out: Record<string, KeyNumber> = {};
@@ -233,10 +234,20 @@ export const overfit = defineStudy<OverfitConfig, OverfitSeries, OverfitSummary>
     return out;
   },
   figures: overfitFigures,
+  curves: (run) =>
+    VARIANTS.filter((v) => run.series.accuracy[v]).map((v) => ({
+      panel: VARIANT_TITLE[v],
+      x: 'epoch',
+      y: 'accuracy',
+      lines: [
+        { name: 'train', y: run.series.accuracy[v]!.train },
+        { name: 'test', y: run.series.accuracy[v]!.test },
+      ],
+    })),
 });
 
 /** The lecture's claims; a claim that needs a variant this run did not train is left out. */
-export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>): ClaimCheck[] {
+export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>, config: OverfitConfig): ClaimCheck[] {
   const claims: ClaimCheck[] = [];
   const numbersOf = (v: Variant) => ({
     train: s[v]!.finalTrain,
@@ -244,9 +255,13 @@ export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>): Clai
     gap: s[v]!.finalGap,
     lecture: LECTURE_FINAL[v],
   });
+  // Comparing claims first ask whether the nets they compare learned at all (src/claims.ts).
+  const learned = (...vs: Variant[]) => Object.fromEntries(vs.map((v) => [v, { accuracy: s[v]!.finalTrain }]));
   const { plain, dropout } = s;
   const decay = s['weight-decay'];
   const control = s['dropout-control'];
+  const lambda = config.specs['weight-decay'].weightDecay;
+  const ratio = config.specs.dropout.dropout;
   if (plain) {
     claims.push({
       id: 'plain-overfits',
@@ -256,30 +271,45 @@ export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>): Clai
     });
   }
   if (plain && decay) {
-    claims.push({
-      id: 'weight-decay-narrows-gap',
-      text: 'Weight decay 0.1: train accuracy ends below 1.0 and the train-test gap ends smaller than plain\'s',
-      holds: decay.finalTrain < 1 && decay.finalGap < plain.finalGap,
-      numbers: { ...numbersOf('weight-decay'), plainGap: plain.finalGap },
-    });
+    claims.push(
+      comparing(
+        {
+          id: 'weight-decay-narrows-gap',
+          text: `Weight decay ${lambda}: train accuracy ends below 1.0 and the train-test gap ends smaller than plain's`,
+          holds: decay.finalTrain < 1 && decay.finalGap < plain.finalGap,
+          numbers: { ...numbersOf('weight-decay'), plainGap: plain.finalGap },
+        },
+        learned('weight-decay', 'plain'),
+      ),
+    );
   }
   if (dropout && control) {
-    claims.push({
-      id: 'dropout-narrows-gap',
-      text: 'Dropout 0.2: the train-test gap ends smaller than its no-dropout control\'s',
-      holds: dropout.finalGap < control.finalGap,
-      numbers: { ...numbersOf('dropout'), control: numbersOf('dropout-control') },
-    });
+    claims.push(
+      comparing(
+        {
+          id: 'dropout-narrows-gap',
+          text: `Dropout ${ratio}: the train-test gap ends smaller than its no-dropout control's`,
+          holds: dropout.finalGap < control.finalGap,
+          numbers: { ...numbersOf('dropout'), control: numbersOf('dropout-control') },
+        },
+        learned('dropout', 'dropout-control'),
+      ),
+    );
     // docs/STUDIES.md (S6): "dropout keeps train below 1.0 longer". The control must reach 1.0 for
     // "longer" to mean anything; dropout never reaching it counts as longer.
     const c = control.firstEpochTrainAtOne;
     const d = dropout.firstEpochTrainAtOne;
-    claims.push({
-      id: 'dropout-fits-later',
-      text: 'Dropout keeps train accuracy below 1.0 for more epochs than its control (which reaches 1.0)',
-      holds: c !== null && (d === null || d > c),
-      numbers: { dropoutFirstEpochAtOne: d, controlFirstEpochAtOne: c, dropoutFinalTrain: dropout.finalTrain },
-    });
+    claims.push(
+      comparing(
+        {
+          id: 'dropout-fits-later',
+          text: `Dropout ${ratio} keeps train accuracy below 1.0 for more epochs than its control (which reaches 1.0)`,
+          holds: c !== null && (d === null || d > c),
+          numbers: { dropoutFirstEpochAtOne: d, controlFirstEpochAtOne: c, dropoutFinalTrain: dropout.finalTrain },
+        },
+        learned('dropout', 'dropout-control'),
+      ),
+    );
   }
   return claims;
 }

@@ -19,6 +19,7 @@ import { failAsUserError, integerAtLeast, oneOf } from './args.js';
 import { runMain } from './main.js';
 import { makeProgress } from './progress.js';
 import { configFromFlags, studyOptions } from './study-flags.js';
+import { applyChanges, changesHash, configDiff } from '../config.js';
 
 function commonOptions(y: Argv): Argv {
   return y
@@ -33,6 +34,15 @@ function commonOptions(y: Argv): Argv {
       default: Math.max(1, cpus().length),
       coerce: integerAtLeast('workers', 1),
     })
+    .option('set', {
+      describe: 'change one setting of the study\'s config: --set path=value, dotted paths into nested settings (--set lr.sgd=0.1 --set iterations=500); repeatable',
+      type: 'string',
+      array: true,
+      default: [],
+    })
+    .option('config', { describe: 'a JSON file with a partial config merged over the profile\'s (then --set on top)', type: 'string' })
+    .option('print-config', { describe: 'print the config the run would use (and what differs from the profile) and exit', type: 'boolean', default: false })
+    .option('name', { describe: 'store the run as <out>/runs/<study>.<name>.json (a changed config gets a name of its own anyway)', type: 'string' })
     .option('resume', { describe: 'continue the journal of finished units an interrupted run left next to its result (S7)', type: 'boolean', default: false })
     .option('fresh', { describe: 'discard such a journal and start over', type: 'boolean', default: false })
     .option('quiet', { describe: 'no progress bars', type: 'boolean', default: false })
@@ -65,7 +75,42 @@ interface RunArgs {
   workers: number;
   resume: boolean;
   fresh: boolean;
+  set: string[];
+  config?: string;
+  printConfig: boolean;
+  name?: string;
   [flag: string]: unknown;
+}
+
+/** What one study runs with: its config, and whether (and under which name) that differs from the profile. */
+interface Plan {
+  study: AnyStudy;
+  config: object;
+  name: string | null;
+  overrides: Record<string, [unknown, unknown]>;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
+
+/**
+ * The config each study runs with: the profile's, its flags, then the user's file and --set
+ * changes, each checked against the study's schema. A config that differs from its profile
+ * is a named run (runs/<study>.<name>.json), so it never overwrites the profile's result.
+ */
+export function planRuns(studies: AnyStudy[], a: Pick<RunArgs, 'profile' | 'set' | 'config' | 'name'> & Record<string, unknown>): Plan[] {
+  const sets = a.set ?? [];
+  if ((sets.length > 0 || a.config) && studies.length !== 1) throw new UserError(`--set and --config change one study's config: name one study (got ${studies.length})`);
+  if (a.name !== undefined && (!NAME.test(a.name) || a.name === 'quick' || a.name === 'lecture')) {
+    throw new UserError(`--name must be letters, digits, - or _ (at most 48, not 'lecture' or 'quick'); got '${a.name}'`);
+  }
+  return studies.map((study) => {
+    const flagged = configFromFlags<object>(study, a.profile, a);
+    const config = applyChanges(study.configSchema, flagged, { file: a.config, sets });
+    const overrides = configDiff(study.profiles[a.profile], config);
+    const changed = Object.keys(overrides).length > 0;
+    const name = a.name ?? (changed ? `${a.profile}-${changesHash(overrides)}` : null);
+    return { study, config, name, overrides };
+  });
 }
 
 /** The committed lecture results, where the order of `all` comes from. */
@@ -92,8 +137,12 @@ export function longestFirst(studies: AnyStudy[], dir = COMMITTED): AnyStudy[] {
 async function runCommand(a: RunArgs): Promise<number> {
   const studies = resolveStudies(a.studies);
   if (a.resume && a.fresh) throw new UserError('--resume and --fresh exclude each other: continue the journal, or discard it');
-  // Every config before any work: a bad flag value stops `all` before the first study.
-  const configs = new Map(studies.map((s) => [s.name, configFromFlags(s, a.profile, a)]));
+  // Every config before any work: a bad value stops `all` before the first study.
+  const plans = planRuns(studies, a);
+  if (a.printConfig) {
+    for (const p of plans) process.stdout.write(JSON.stringify({ study: p.study.name, profile: a.profile, name: p.name, overrides: p.overrides, config: p.config }, null, 2) + '\n');
+    return 0;
+  }
   ensureWritableDir(a.out);
   const mnistDir = resolveMnistDir(a.mnistDir);
   // Read (and check) MNIST before choosing a backend or training anything.
@@ -101,14 +150,17 @@ async function runCommand(a: RunArgs): Promise<number> {
   const backend = await selectBackend(a.backend);
   const why = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   process.stdout.write(`backend: ${backend.name}${why ? ` (skipped ${why})` : ''}\n`);
-  if (a.workers > 1 && studies.length > 1) return runInWorkers(studies, configs, a, backend.name, mnistDir);
+  if (a.workers > 1 && studies.length > 1) return runInWorkers(plans, a, backend.name, mnistDir);
   let failing = 0;
-  for (const study of studies) {
+  for (const { study, config, name, overrides } of plans) {
     const seedText = a.seeds > 1 ? `seeds ${a.seed}..${a.seed + a.seeds - 1}` : `seed ${a.seed}`;
-    process.stdout.write(`\n${study.id} ${study.name} (${a.profile}, ${seedText})\n`);
+    const changes = Object.entries(overrides).map(([k, [, v]]) => `${k}=${JSON.stringify(v)}`);
+    process.stdout.write(`\n${study.id} ${study.name} (${a.profile}, ${seedText}${name ? `; run '${name}'${changes.length ? `: ${changes.join(', ')}` : ''}` : ''})\n`);
     const { result, path } = await runStudy(study, {
       profile: a.profile,
-      config: configs.get(study.name)!,
+      config,
+      name,
+      overrides,
       seed: a.seed,
       seeds: a.seeds,
       outDir: a.out,
@@ -132,8 +184,10 @@ async function runCommand(a: RunArgs): Promise<number> {
  * progress lines come through prefixed with the study's name; each report is printed whole
  * when its study finishes.
  */
-async function runInWorkers(studies: AnyStudy[], configs: Map<string, object>, a: RunArgs, backend: BackendName, mnistDir: string): Promise<number> {
+async function runInWorkers(plans: Plan[], a: RunArgs, backend: BackendName, mnistDir: string): Promise<number> {
+  const studies = plans.map((p) => p.study);
   const queue = longestFirst(studies);
+  const planOf = (s: AnyStudy) => plans.find((p) => p.study === s)!;
   const t0 = performance.now();
   const size = Math.min(a.workers, studies.length);
   process.stdout.write(`running ${studies.length} studies in ${size} worker processes (longest first: ${queue.map((s) => s.id).join(', ')})\n`);
@@ -142,7 +196,7 @@ async function runInWorkers(studies: AnyStudy[], configs: Map<string, object>, a
     const job: StudyJob = {
       type: 'study',
       study: study.name,
-      request: { profile: a.profile, seed: a.seed, seeds: a.seeds, outDir: a.out, config: configs.get(study.name)!, resume: a.resume, fresh: a.fresh, quiet: a.quiet },
+      request: { profile: a.profile, seed: a.seed, seeds: a.seeds, outDir: a.out, config: planOf(study).config, name: planOf(study).name, overrides: planOf(study).overrides, resume: a.resume, fresh: a.fresh, quiet: a.quiet },
     };
     return { job, label: study.name };
   });
@@ -189,6 +243,8 @@ export async function experimentCli(argv: string[]): Promise<number> {
     .example('$0 list', 'the studies')
     .example('$0 optimizer-paths', 'S1 at lecture scale -> results/optimizer-paths.json')
     .example('$0 all --profile quick', 'every study, small and fast')
+    .example('$0 optimizers-mnist --set lr.sgd=0.1', 'what if SGD used lr 0.1? -> results/runs/optimizers-mnist.lecture-<hash>.json')
+    .example('$0 overfit --set specs.dropout.dropout=0.5 --variant dropout --print-config', 'the config such a run would use')
     .strict()
     .help()
     .alias('h', 'help')

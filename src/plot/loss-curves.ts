@@ -4,7 +4,7 @@
  * and the lecture's y-range (S2: 0 to 1, S4: 0 to 2.5); what goes above it is clipped.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { TypedResult } from '../study.js';
+import type { CurvePanel, TypedResult } from '../study.js';
 import type { Divergence } from '../train/loop.js';
 import { CONFIG, PALETTE, SCHEMA_URL, band, bandLayer, isMultiSeed, provenance, type Json } from './common.js';
 import type { Figure } from './render.js';
@@ -56,6 +56,11 @@ export function lossRows(result: LossResult, labels: Record<string, string>): Js
     }
   }
   return rows;
+}
+
+/** The loss curves as panels of lines (smoothed as drawn), for compare and CSV. */
+export function lossCurves(series: LossSeries, labels: Record<string, string> = {}): CurvePanel[] {
+  return [{ panel: 'training loss', x: 'iteration', y: 'loss (smoothed)', lines: curveKeys(series.loss, labels).map((k) => ({ name: labels[k] ?? k, y: smoothKaiser(series.loss[k]!) })) }];
 }
 
 export function lossFigure(result: LossResult, o: LossFigureOptions): Figure {

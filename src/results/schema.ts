@@ -33,6 +33,8 @@ export const EnvironmentSchema = z.object({
   cpu: z.string(),
   cpuCount: z.number(),
   gitCommit: z.string().nullable(),
+  /** Whether the working tree had changes outside results/ when the run started (null: not a git checkout). */
+  gitDirty: z.boolean().nullable().default(null),
 });
 export type Environment = z.infer<typeof EnvironmentSchema>;
 
@@ -51,8 +53,12 @@ export const ResultSchema = z.object({
   study: z.string(),
   title: z.string(),
   profile: z.enum(PROFILES),
+  /** A named run's name (its config differs from its profile's); null for a profile's own run. */
+  name: z.string().nullable().default(null),
   seeds: z.array(z.number().int().nonnegative()).min(1),
   config: z.record(z.string(), z.unknown()),
+  /** Every setting that differs from the profile's config: path -> [profile's value, this run's]. */
+  overrides: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])).default({}),
   environment: EnvironmentSchema,
   startedAt: z.string(),
   durationMs: z.number().nonnegative(),

@@ -9,10 +9,18 @@ import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../errors.js';
 import { ResultSchema, SCHEMA_VERSION, type Profile, type StudyResult } from './schema.js';
 
-/** results/<study>.json for the lecture profile, results/<study>.<profile>.json otherwise. */
-export function resultFileName(study: string, profile: Profile): string {
+/**
+ * Where a result goes, relative to the results folder: <study>.json for the lecture profile,
+ * <study>.<profile>.json for another, and runs/<study>.<name>.json for a named run (a config
+ * changed from its profile's), so a "what if" never overwrites a profile's result.
+ */
+export function resultFileName(study: string, profile: Profile, name: string | null = null): string {
+  if (name !== null) return join(RUNS_DIR, `${study}.${name}.json`);
   return profile === 'lecture' ? `${study}.json` : `${study}.${profile}.json`;
 }
+
+/** The subfolder of the results folder that holds named runs. */
+export const RUNS_DIR = 'runs';
 
 /**
  * Makes sure `dir` exists, is a folder and can be written; a clear error otherwise.
@@ -38,8 +46,8 @@ function replacer(_key: string, value: unknown): unknown {
 }
 
 export function writeResult(dir: string, result: StudyResult): string {
-  ensureWritableDir(dir);
-  const path = join(dir, resultFileName(result.study, result.profile));
+  const path = join(dir, resultFileName(result.study, result.profile, result.name));
+  ensureWritableDir(dirname(path));
   const checked = ResultSchema.safeParse(result);
   if (!checked.success) throw new Error(`refusing to write an invalid result for ${result.study}: ${checked.error.issues[0]?.message}`);
   writeFileAtomic.sync(path, JSON.stringify(result, replacer, 1) + '\n');

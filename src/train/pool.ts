@@ -39,6 +39,8 @@ export interface StudyJob {
     seeds: number;
     outDir: string;
     config: unknown;
+    name: string | null;
+    overrides: Record<string, [unknown, unknown]>;
     resume: boolean;
     fresh: boolean;
     quiet: boolean;

@@ -48,6 +48,8 @@ async function handle(job: Job): Promise<unknown> {
   const { result, path } = await runStudy(study, {
     profile: r.profile as Profile,
     config: r.config as object,
+    name: r.name,
+    overrides: r.overrides,
     seed: r.seed,
     seeds: r.seeds,
     outDir: r.outDir,
