@@ -4,7 +4,14 @@
  * The text depends only on the result files, so regenerating an unchanged folder changes nothing.
  */
 import { formatDuration, formatNumbers } from './format.js';
-import type { Claim, Profile, StudyResult } from './results/schema.js';
+import type { Claim, StudyResult } from './results/schema.js';
+
+/** Which results a report covers: the lecture profile's, the quick profile's, or named runs. */
+export const REPORT_KINDS = ['lecture', 'quick', 'runs'] as const;
+export type ReportKind = (typeof REPORT_KINDS)[number];
+
+/** The kind of report a result belongs in. */
+export const kindOf = (r: Pick<StudyResult, 'profile' | 'name'>): ReportKind => (r.name !== null ? 'runs' : r.profile);
 
 export { formatValue } from './format.js';
 
@@ -19,12 +26,12 @@ export interface ReportEntry {
   /** Result file name, relative to the report. */
   file: string;
   result: StudyResult;
-  /** Figures drawn for it, paths relative to the report (PNG) with a caption. */
-  figures: { png: string; svg: string; spec: string; caption: string }[];
+  /** Figures drawn for it, paths relative to the report (PNG; SVG and spec when drawn) with a caption. */
+  figures: { png: string; svg?: string; spec?: string; caption: string }[];
 }
 
 export interface ReportInput {
-  profile: Profile;
+  kind: ReportKind;
   /** Every known study in lecture order (those without a result are listed as not run). */
   studies: ReportStudy[];
   entries: ReportEntry[];
@@ -61,11 +68,28 @@ function claimsTable(claims: Claim[]): string[] {
   return [...lines, ''];
 }
 
+/** The command that makes this result again. */
+function regenerate(r: StudyResult): string {
+  const seeds = r.seeds.length > 1 ? ` --seed ${r.seeds[0]} --seeds ${r.seeds.length}` : r.seeds[0] !== 0 ? ` --seed ${r.seeds[0]}` : '';
+  const sets = Object.entries(r.overrides).map(([k, [, v]]) => ` --set ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return `npm run experiment -- ${r.study}${r.profile === 'quick' ? ' --profile quick' : ''}${seeds}${sets.join('')}${r.name !== null ? ` --name ${r.name}` : ''}`;
+}
+
+function heading(study: ReportStudy, r: StudyResult): string {
+  return `${study.id} ${study.name}: ${study.title}${r.name !== null ? ` (run ${r.name})` : ''}`;
+}
+
 function studySection(study: ReportStudy, entry: ReportEntry): string[] {
   const r = entry.result;
   const env = r.environment;
-  const out: string[] = [`## ${study.id} ${study.name}: ${study.title}`, '', study.description, ''];
-  for (const f of entry.figures) out.push(`![${study.id} ${f.caption}](${f.png})`, '', `*${f.caption}* ([SVG](${f.svg}), [Vega-Lite spec](${f.spec}))`, '');
+  const out: string[] = [`## ${heading(study, r)}`, '', study.description, ''];
+  const changes = Object.entries(r.overrides).map(([k, [was, now]]) => `\`${k}\` ${JSON.stringify(was)} → ${JSON.stringify(now)}`);
+  if (changes.length > 0) out.push(`**Changed from the ${r.profile} profile:** ${changes.join('; ')}.`, '');
+  if (env.gitDirty) out.push('**The working tree had uncommitted changes when this ran**: the code is not exactly the commit named below.', '');
+  for (const f of entry.figures) {
+    const links = [f.svg ? `[SVG](${f.svg})` : null, f.spec ? `[Vega-Lite spec](${f.spec})` : null].filter((x) => x !== null);
+    out.push(`![${study.id} ${f.caption}](${f.png})`, '', `*${f.caption}*${links.length ? ` (${links.join(', ')})` : ''}`, '');
+  }
   if (entry.figures.length === 0) out.push('*(no figure drawn for this study)*', '');
   const held = r.claims.filter((c) => c.holds).length;
   out.push(`**Claims: ${held} of ${r.claims.length} hold.**`, '', ...claimsTable(r.claims));
@@ -73,7 +97,7 @@ function studySection(study: ReportStudy, entry: ReportEntry): string[] {
     `**Run:** ${r.profile} profile, ${seedsText(r)}; backend ${env.backend} (tfjs ${env.tfjsVersion}, Node ${env.nodeVersion}, ` +
       `${env.platform}, ${env.cpuCount} x ${env.cpu}); commit ${env.gitCommit ? env.gitCommit.slice(0, 10) : 'unknown'}; ` +
       `started ${r.startedAt}; wall time ${formatDuration(r.durationMs)}. Result file: [${entry.file}](${entry.file}). ` +
-      `Regenerate: \`npm run experiment -- ${r.study}${r.profile === 'quick' ? ' --profile quick' : ''}${r.seeds.length > 1 ? ` --seed ${r.seeds[0]} --seeds ${r.seeds.length}` : r.seeds[0] !== 0 ? ` --seed ${r.seeds[0]}` : ''}\` then \`npm run figures\`.`,
+      `Regenerate: \`${regenerate(r)}\` then \`npm run figures\`.`,
     '',
   );
   out.push('<details><summary>Config</summary>', '', '```json', prettyJson(r.config), '```', '', '</details>', '');
@@ -85,13 +109,20 @@ function studySection(study: ReportStudy, entry: ReportEntry): string[] {
   return out;
 }
 
+const KIND_TEXT: Record<ReportKind, { title: string; files: string }> = {
+  lecture: { title: '', files: 'lecture-scale' },
+  quick: { title: ' (quick profile)', files: 'quick-profile' },
+  runs: { title: ' (named runs)', files: 'named-run' },
+};
+
 export function buildReport(input: ReportInput): string {
-  const byStudy = new Map(input.entries.map((e) => [e.result.study, e]));
-  const quick = input.profile === 'quick';
+  const byStudy = new Map<string, ReportEntry[]>();
+  for (const e of input.entries) byStudy.set(e.result.study, [...(byStudy.get(e.result.study) ?? []), e]);
+  const quick = input.kind === 'quick';
   const out: string[] = [
-    `# Results${quick ? ' (quick profile)' : ''}`,
+    `# Results${KIND_TEXT[input.kind].title}`,
     '',
-    `Generated by \`npm run figures${quick ? ' -- --profile quick' : ''}\` from the ${quick ? 'quick-profile' : 'lecture-scale'} result files in this folder; do not edit by hand. ` +
+    `Generated by \`npm run figures\` from the ${KIND_TEXT[input.kind].files} result files in this folder; do not edit by hand. ` +
       'Each study: its figure, the lecture claims with holds/FAILS and the numbers behind them, and how it was run. ' +
       'Timings come from a shared 2-core machine unless the run says otherwise.',
     '',
@@ -99,22 +130,19 @@ export function buildReport(input: ReportInput): string {
     '|---|---|---|---|---|',
   ];
   for (const s of input.studies) {
-    const e = byStudy.get(s.name);
-    if (!e) {
-      out.push(`| ${s.id} ${s.name} | not run | | | |`);
-      continue;
+    const entries = byStudy.get(s.name) ?? [];
+    if (entries.length === 0 && input.kind !== 'runs') out.push(`| ${s.id} ${s.name} | not run | | | |`);
+    for (const e of entries) {
+      const r = e.result;
+      const held = r.claims.filter((c) => c.holds).length;
+      const verdict = held === r.claims.length ? `${held}/${r.claims.length}` : `${held}/${r.claims.length} (**${r.claims.length - held} FAIL**)`;
+      const label = `${s.id} ${s.name}${r.name !== null ? ` (${r.name})` : ''}`;
+      out.push(`| [${label}](#${anchor(heading(s, r))}) | ${verdict} | ${r.seeds.length} | ${r.environment.backend} | ${formatDuration(r.durationMs)} |`);
     }
-    const r = e.result;
-    const held = r.claims.filter((c) => c.holds).length;
-    const verdict = held === r.claims.length ? `${held}/${r.claims.length}` : `${held}/${r.claims.length} (**${r.claims.length - held} FAIL**)`;
-    out.push(`| [${s.id} ${s.name}](#${anchor(s)}) | ${verdict} | ${r.seeds.length} | ${r.environment.backend} | ${formatDuration(r.durationMs)} |`);
   }
   out.push('');
-  for (const s of input.studies) {
-    const e = byStudy.get(s.name);
-    if (e) out.push(...studySection(s, e));
-  }
-  const missing = input.studies.filter((s) => !byStudy.has(s.name));
+  for (const s of input.studies) for (const e of byStudy.get(s.name) ?? []) out.push(...studySection(s, e));
+  const missing = input.kind === 'runs' ? [] : input.studies.filter((s) => !byStudy.has(s.name));
   if (missing.length > 0) {
     out.push('## Not run yet', '');
     for (const s of missing) out.push(`- ${s.id} ${s.name}: \`npm run experiment -- ${s.name}${quick ? ' --profile quick' : ''}\``);
@@ -128,9 +156,9 @@ export function buildReport(input: ReportInput): string {
   return out.join('\n');
 }
 
-/** GitHub's heading anchor for a study section. */
-function anchor(s: ReportStudy): string {
-  return `${s.id} ${s.name}: ${s.title}`
+/** GitHub's heading anchor for a section heading. */
+function anchor(heading: string): string {
+  return heading
     .toLowerCase()
     .replace(/[^\p{L}\p{N} _-]/gu, '')
     .replace(/ /g, '-');

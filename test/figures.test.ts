@@ -186,7 +186,7 @@ describe('REPORT.md', () => {
   it('shows each result\'s figure, claims with holds/FAILS and numbers, config, backend and wall time', () => {
     const r = fixture('init-mnist');
     const md = buildReport({
-      profile: 'lecture',
+      kind: 'lecture',
       studies,
       entries: [{ file: 'init-mnist.json', result: r, figures: [{ png: 'figures/init-mnist.png', svg: 'figures/init-mnist.svg', spec: 'figures/init-mnist.vl.json', caption: 'the loss' }] }],
       skipped: [],
@@ -202,7 +202,7 @@ describe('REPORT.md', () => {
     // Studies without a result are listed with the command that makes one.
     expect(md).toContain('`npm run experiment -- optimizer-paths`');
     // Generated from the files only: the same input gives the same text.
-    expect(buildReport({ profile: 'lecture', studies, entries: [], skipped: [] })).toBe(buildReport({ profile: 'lecture', studies, entries: [], skipped: [] }));
+    expect(buildReport({ kind: 'lecture', studies, entries: [], skipped: [] })).toBe(buildReport({ kind: 'lecture', studies, entries: [], skipped: [] }));
   });
 
   it('formats spreads of several seeds as mean (min..max)', () => {

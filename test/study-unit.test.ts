@@ -86,20 +86,27 @@ describe('a study added by one registry line', () => {
   it('is listed, runs with its own flag, and its units leave no journal behind', async () => {
     const list = await captured(() => experimentCli(['list']));
     expect(list.out).toContain('T1  toy-quadratic');
-    const run = await captured(() => experimentCli(['toy-quadratic', '--profile', 'quick', '--toy-steps', '12', '--out', scratch, '--workers', '1', '--quiet']));
+    const run = await captured(() => experimentCli(['toy-quadratic', '--profile', 'quick', '--out', scratch, '--workers', '1', '--quiet']));
     expect(run.code).toBe(0);
     expect(run.out).toContain('holds  rate 0.4 ends lower than rate 0.05');
-    const result = readResult(join(scratch, 'toy-quadratic.quick.json'));
-    expect((result.config as unknown as ToyConfig).steps).toBe(12);
-    expect((result.runs[0]!.series as unknown as LossSeries).loss['lr 0.4']).toHaveLength(12);
     expect(existsSync(join(scratch, 'toy-quadratic.quick.seed0.journal.jsonl'))).toBe(false);
+    // Its own flag changes the config: a named run beside the profile's result, not over it.
+    const named = await captured(() => experimentCli(['toy-quadratic', '--profile', 'quick', '--toy-steps', '12', '--name', 't12', '--out', scratch, '--workers', '1', '--quiet']));
+    expect(named.code).toBe(0);
+    const result = readResult(join(scratch, 'runs', 'toy-quadratic.t12.json'));
+    expect((result.config as unknown as ToyConfig).steps).toBe(12);
+    expect(result.overrides).toEqual({ steps: [20, 12] });
+    expect((result.runs[0]!.series as unknown as LossSeries).loss['lr 0.4']).toHaveLength(12);
+    expect((readResult(join(scratch, 'toy-quadratic.quick.json')).config as unknown as ToyConfig).steps).toBe(20);
   });
 
   it('is drawn and reported by npm run figures', async () => {
-    const r = await captured(() => figuresCli(['--out', scratch, '--profile', 'quick']));
+    const r = await captured(() => figuresCli(['--out', scratch]));
     expect(r.code).toBe(0);
     expect(existsSync(join(scratch, 'figures', 'quick', 'toy-quadratic.png'))).toBe(true);
     expect(readFileSync(join(scratch, 'REPORT.quick.md'), 'utf8')).toContain('## T1 toy-quadratic: Toy: step size on x^2');
+    expect(existsSync(join(scratch, 'runs', 'figures', 't12.toy-quadratic.png'))).toBe(true);
+    expect(readFileSync(join(scratch, 'runs', 'REPORT.md'), 'utf8')).toContain('**Changed from the quick profile:** `steps` 20 → 12.');
   });
 
   it('is guarded: its baseline passes, a moved number or a changed verdict does not', () => {

@@ -1,69 +1,99 @@
 /**
- * `npm run figures [-- <study...>]` : draws every study's figures from its result JSON
- * (results/<study>.json) into results/figures/ as SVG, PNG and the Vega-Lite spec, and
- * rewrites results/REPORT.md. A file that is not a result of a known study, or is malformed,
- * is reported by name and skipped; the rest is still drawn, and the exit code is 1.
+ * `npm run figures [-- <study...>]` : draws every study's figures from its result JSON into
+ * the folder's figures/ as SVG, PNG and the Vega-Lite spec (and CSV with --csv), and rewrites
+ * the folder's reports. It reads three kinds of result:
+ *   - lecture:    <out>/<study>.json        -> <out>/figures/,        <out>/REPORT.md
+ *   - quick:      <out>/<study>.quick.json  -> <out>/figures/quick/,  <out>/REPORT.quick.md
+ *   - named runs: <out>/runs/<study>.<name>.json -> <out>/runs/figures/, <out>/runs/REPORT.md
+ * A file that is not a result of a known study, or is malformed, is reported by name and
+ * skipped; the rest is still drawn, and the exit code is 1.
  */
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../errors.js';
-import { writeFigure, type Figure } from '../plot/render.js';
-import { buildReport, type ReportEntry, type ReportStudy } from '../report.js';
-import { PROFILES, type Profile, type StudyResult } from '../results/schema.js';
-import { ensureWritableDir, readResult, resultFileName } from '../results/store.js';
+import { figureCsv, writeFigure, FIGURE_FORMATS, type Figure, type FigureFormat } from '../plot/render.js';
+import { REPORT_KINDS, buildReport, kindOf, type ReportEntry, type ReportKind, type ReportStudy } from '../report.js';
+import type { StudyResult } from '../results/schema.js';
+import { RUNS_DIR, ensureWritableDir, readResult, resultFileName } from '../results/store.js';
+import writeFileAtomicLib from 'write-file-atomic';
+
+const writeFileAtomic = (path: string, data: string): void => writeFileAtomicLib.sync(path, data);
 import { typedResult } from '../study.js';
 import { STUDIES, findStudy } from '../../experiments/index.js';
-import { oneOf } from './args.js';
+import { failAsUserError, oneOf } from './args.js';
 import { runMain } from './main.js';
 
 export interface Skipped {
+  /** Relative to the results folder. */
   file: string;
   reason: string;
-  /** The profile its name claims; none for a foreign file name. */
-  profile?: Profile;
+  /** The report its name puts it in; none for a foreign file name. */
+  kind?: ReportKind;
 }
 
 export interface FoundResult {
+  /** Relative to the results folder: "x.json", "x.quick.json", "runs/x.name.json". */
   file: string;
   result: StudyResult;
 }
 
-/** <study>.json is the lecture profile, <study>.<profile>.json another; anything else is foreign. */
-export function classifyFileName(file: string, known: string[]): { study: string; profile: Profile } | null {
-  for (const study of known) for (const profile of PROFILES) if (resultFileName(study, profile) === file) return { study, profile };
+/**
+ * <study>.json is the lecture profile, <study>.quick.json the quick one; in runs/,
+ * <study>.<name>.json a named run. Anything else is foreign.
+ */
+export function classifyFileName(file: string, known: string[]): { study: string; kind: ReportKind; name: string | null } | null {
+  const inRuns = file.startsWith(`${RUNS_DIR}/`);
+  const base = inRuns ? file.slice(RUNS_DIR.length + 1) : file;
+  for (const study of known) {
+    if (!inRuns) {
+      if (base === resultFileName(study, 'lecture')) return { study, kind: 'lecture', name: null };
+      if (base === resultFileName(study, 'quick')) return { study, kind: 'quick', name: null };
+    } else if (base.startsWith(`${study}.`) && base.endsWith('.json')) {
+      const name = base.slice(study.length + 1, -'.json'.length);
+      if (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name)) return { study, kind: 'runs', name };
+    }
+  }
   return null;
 }
 
+const jsonFiles = (dir: string): string[] =>
+  existsSync(dir) && statSync(dir).isDirectory()
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json') && statSync(join(dir, f)).isFile())
+        .sort()
+    : [];
+
 /**
- * Reads every *.json in `dir` of the given profiles. Files of other profiles are passed over
- * quietly; foreign, unreadable or mismatched files are returned as skipped, with the reason.
+ * Reads every result file of these kinds in `dir` (and its runs/ folder). Files of other
+ * kinds are passed over quietly; foreign, unreadable or mismatched files are returned as
+ * skipped, with the reason.
  */
-export function collectResults(dir: string, profiles: Profile[], known: string[]): { found: FoundResult[]; skipped: Skipped[] } {
+export function collectResults(dir: string, kinds: readonly ReportKind[], known: string[]): { found: FoundResult[]; skipped: Skipped[] } {
   const found: FoundResult[] = [];
   const skipped: Skipped[] = [];
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && statSync(join(dir, f)).isFile())
-    .sort();
+  const files = [...jsonFiles(dir), ...(kinds.includes('runs') ? jsonFiles(join(dir, RUNS_DIR)).map((f) => `${RUNS_DIR}/${f}`) : [])];
   for (const file of files) {
     const kind = classifyFileName(file, known);
     if (!kind) {
-      skipped.push({ file, reason: `not a result file name of a known study (<study>.json or <study>.quick.json; studies: ${known.join(', ')})` });
+      const expected = file.startsWith(`${RUNS_DIR}/`) ? `${RUNS_DIR}/<study>.<name>.json` : '<study>.json or <study>.quick.json';
+      skipped.push({ file, reason: `not a result file name of a known study (${expected}; studies: ${known.join(', ')})` });
       continue;
     }
-    if (!profiles.includes(kind.profile)) continue;
+    if (!kinds.includes(kind.kind)) continue;
     let result: StudyResult;
     try {
       result = readResult(join(dir, file));
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       // readResult names the full path; the report lists files by name.
-      skipped.push({ file, profile: kind.profile, reason: err.message.replace(`${join(dir, file)}: `, '') });
+      skipped.push({ file, kind: kind.kind, reason: err.message.replace(`${join(dir, file)}: `, '') });
       continue;
     }
-    if (result.study !== kind.study || result.profile !== kind.profile) {
-      skipped.push({ file, profile: kind.profile, reason: `holds study '${result.study}' (${result.profile} profile), which belongs in ${resultFileName(result.study, result.profile)}` });
+    if (result.study !== kind.study || kindOf(result) !== kind.kind || (kind.name !== null && result.name !== kind.name)) {
+      const home = resultFileName(result.study, result.profile, result.name);
+      skipped.push({ file, kind: kind.kind, reason: `holds study '${result.study}' (${result.name ?? `${result.profile} profile`}), which belongs in ${home}` });
       continue;
     }
     found.push({ file, result });
@@ -71,41 +101,37 @@ export function collectResults(dir: string, profiles: Profile[], known: string[]
   return { found, skipped };
 }
 
-interface FiguresArgs {
-  studies?: string[];
-  out: string;
-  profile: Profile | 'all';
-  report: boolean;
-}
+/** Where a kind's figures and report go, relative to the results folder. */
+export const figureDir = (out: string, kind: ReportKind): string =>
+  kind === 'lecture' ? join(out, 'figures') : kind === 'quick' ? join(out, 'figures', 'quick') : join(out, RUNS_DIR, 'figures');
+export const reportPath = (out: string, kind: ReportKind): string =>
+  kind === 'lecture' ? join(out, 'REPORT.md') : kind === 'quick' ? join(out, 'REPORT.quick.md') : join(out, RUNS_DIR, 'REPORT.md');
 
-/** Figures of the quick profile go to their own folder, so they never overwrite the lecture's. */
-export const figureDir = (out: string, profile: Profile): string => (profile === 'lecture' ? join(out, 'figures') : join(out, 'figures', profile));
-export const reportPath = (out: string, profile: Profile): string => join(out, profile === 'lecture' ? 'REPORT.md' : `REPORT.${profile}.md`);
+/** A result's figures, drawn by its study; a named run's files carry its name. */
+export function figuresFor(result: StudyResult): Figure[] {
+  const study = findStudy(result.study);
+  if (!study) throw new Error(`no study '${result.study}'`);
+  const figures = study.figures(typedResult(study, result));
+  return result.name === null ? figures : figures.map((f) => ({ ...f, name: `${result.name}.${f.name}` }));
+}
 
 export interface Planned extends FoundResult {
   figures: Figure[];
 }
 
-/** A result's figures, drawn by its study. */
-export function figuresFor(result: StudyResult): Figure[] {
-  const study = findStudy(result.study);
-  if (!study) throw new Error(`no study '${result.study}'`);
-  return study.figures(typedResult(study, result));
-}
-
 /**
- * Every result of these profiles in `dir` with the figures it gets. A result whose series are
+ * Every result of these kinds in `dir` with the figures it gets. A result whose series are
  * not the shape its figure expects joins the skipped files.
  */
-export function planFigures(dir: string, profiles: Profile[], known: string[]): { planned: Planned[]; skipped: Skipped[] } {
-  const { found, skipped } = collectResults(dir, profiles, known);
+export function planFigures(dir: string, kinds: readonly ReportKind[], known: string[]): { planned: Planned[]; skipped: Skipped[] } {
+  const { found, skipped } = collectResults(dir, kinds, known);
   const planned: Planned[] = [];
   for (const f of found) {
     let figures: Figure[];
     try {
       figures = figuresFor(f.result);
     } catch (err) {
-      skipped.push({ file: f.file, profile: f.result.profile, reason: `cannot be drawn: ${err instanceof Error ? err.message : String(err)}` });
+      skipped.push({ file: f.file, kind: kindOf(f.result), reason: `cannot be drawn: ${err instanceof Error ? err.message : String(err)}` });
       continue;
     }
     planned.push({ ...f, figures });
@@ -114,24 +140,41 @@ export function planFigures(dir: string, profiles: Profile[], known: string[]): 
 }
 
 /**
- * The report of one profile as `npm run figures` writes it: every planned result with those of
+ * The report of one kind as `npm run figures` writes it: every planned result with those of
  * its figures that are on disk. Depends on the folder's files only (the test that the committed
  * REPORT.md is current rebuilds it with this).
  */
-export function reportFor(out: string, profile: Profile, plan: { planned: Planned[]; skipped: Skipped[] }): string {
-  const dir = figureDir(out, profile);
-  const rel = (name: string, ext: string) => relative(out, join(dir, `${name}.${ext}`)).split('\\').join('/');
+export function reportFor(out: string, kind: ReportKind, plan: { planned: Planned[]; skipped: Skipped[] }): string {
+  const dir = figureDir(out, kind);
+  const home = kind === 'runs' ? join(out, RUNS_DIR) : out;
+  const rel = (name: string, ext: string) => relative(home, join(dir, `${name}.${ext}`)).split('\\').join('/');
+  const has = (name: string, ext: string) => existsSync(join(dir, `${name}.${ext}`));
   const entries: ReportEntry[] = plan.planned
-    .filter((p) => p.result.profile === profile)
+    .filter((p) => kindOf(p.result) === kind)
     .map(({ file, result, figures }) => ({
-      file,
+      file: relative(home, join(out, file)).split('\\').join('/'),
       result,
       figures: figures
-        .filter((fig) => existsSync(join(dir, `${fig.name}.png`)))
-        .map((fig) => ({ png: rel(fig.name, 'png'), svg: rel(fig.name, 'svg'), spec: rel(fig.name, 'vl.json'), caption: fig.caption })),
+        .filter((fig) => has(fig.name, 'png'))
+        .map((fig) => ({
+          png: rel(fig.name, 'png'),
+          svg: has(fig.name, 'svg') ? rel(fig.name, 'svg') : undefined,
+          spec: has(fig.name, 'vl.json') ? rel(fig.name, 'vl.json') : undefined,
+          caption: fig.caption,
+        })),
     }));
   const studies: ReportStudy[] = STUDIES.map((s) => ({ name: s.name, id: s.id, title: s.title, description: s.description }));
-  return buildReport({ profile, studies, entries, skipped: plan.skipped.filter((s) => !s.profile || s.profile === profile) });
+  return buildReport({ kind, studies, entries, skipped: plan.skipped.filter((s) => !s.kind || s.kind === kind) });
+}
+
+interface FiguresArgs {
+  studies?: string[];
+  out: string;
+  profile: ReportKind | 'all';
+  report: boolean;
+  scale: number;
+  format: FigureFormat;
+  csv: boolean;
 }
 
 async function figuresCommand(a: FiguresArgs): Promise<number> {
@@ -140,27 +183,36 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
   for (const n of wanted ?? []) if (!known.includes(n)) throw new UserError(`unknown study '${n}' (known: ${known.join(', ')})`);
   if (!existsSync(a.out) || !statSync(a.out).isDirectory()) throw new UserError(`--out ${a.out}: no such folder (run \`npm run experiment -- <study>\` first)`);
   ensureWritableDir(a.out);
-  const profiles: Profile[] = a.profile === 'all' ? [...PROFILES] : [a.profile];
-  const plan = planFigures(a.out, profiles, known);
+  const kinds: ReportKind[] = a.profile === 'all' ? [...REPORT_KINDS] : [a.profile];
+  const plan = planFigures(a.out, kinds, known);
   for (const s of plan.skipped) process.stderr.write(`skipped ${join(a.out, s.file)}: ${s.reason}\n`);
 
-  for (const profile of profiles) {
-    const mine = plan.planned.filter((p) => p.result.profile === profile);
-    if (mine.length === 0) process.stdout.write(`no ${profile} results in ${a.out}/\n`);
+  let drawn = 0;
+  for (const kind of kinds) {
+    const mine = plan.planned.filter((p) => kindOf(p.result) === kind);
+    if (mine.length === 0) continue;
     for (const { result, figures } of mine) {
       if (wanted && !wanted.includes(result.study)) continue;
       for (const fig of figures) {
         const t0 = performance.now();
-        const paths = await writeFigure(figureDir(a.out, profile), fig);
-        process.stdout.write(`drew ${paths.png} (+ .svg, .vl.json) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+        const paths = await writeFigure(figureDir(a.out, kind), fig, { scale: a.scale, format: a.format });
+        if (a.csv) writeFileAtomic(join(figureDir(a.out, kind), `${fig.name}.csv`), figureCsv(fig));
+        drawn++;
+        const what = [paths.png, paths.svg].filter((p) => p !== undefined).join(', ');
+        process.stdout.write(`drew ${what}${a.csv ? ' (+ .csv)' : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
       }
     }
-    // The report covers every result; a study not redrawn this time keeps the figure on disk.
+    // The report covers every result of its kind; a study not redrawn this time keeps the figure on disk.
     if (a.report) {
-      const path = reportPath(a.out, profile);
-      writeFileSync(path, reportFor(a.out, profile, plan));
+      const path = reportPath(a.out, kind);
+      writeFileAtomic(path, reportFor(a.out, kind, plan));
       process.stdout.write(`wrote ${path}\n`);
     }
+  }
+  if (drawn === 0 && plan.skipped.length === 0) {
+    const looked = kinds.map((k) => (k === 'lecture' ? '<study>.json' : k === 'quick' ? '<study>.quick.json' : `${RUNS_DIR}/<study>.<name>.json`)).join(', ');
+    const hint = a.profile === 'all' ? 'run `npm run experiment -- <study>` first' : 'try --profile all';
+    throw new UserError(`nothing to draw in ${a.out} (looked for ${looked}${wanted ? ` of ${wanted.join(', ')}` : ''}): ${hint}`, 1);
   }
   if (plan.skipped.length > 0) {
     process.stderr.write(`${plan.skipped.length} file(s) skipped: ${plan.skipped.map((s) => basename(s.file)).join(', ')}\n`);
@@ -173,39 +225,47 @@ export async function figuresCli(argv: string[]): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
   await yargs(argv)
     .scriptName('npm run figures --')
-    .usage('$0 [study...]  [options]\n\nDraws each study\'s figures from its result JSON (SVG, PNG and the Vega-Lite spec) and rewrites REPORT.md.')
+    .usage('$0 [study...]  [options]\n\nDraws each study\'s figures from its result JSON (SVG, PNG and the Vega-Lite spec) and rewrites the reports.')
     .command(
       '$0 [studies..]',
       'draw the figures of these studies (default: every result file found)',
       (y) =>
         y
           .positional('studies', { describe: 'study names (see `npm run experiment -- list`)', type: 'string', array: true })
-          .option('out', { describe: 'results folder: reads <out>/*.json, writes <out>/figures/ and <out>/REPORT.md', default: 'results', type: 'string' })
+          .option('out', { describe: 'results folder: reads <out>/*.json and <out>/runs/*.json, writes figures/ and REPORT.md beside them', default: 'results', type: 'string' })
           .option('profile', {
-            describe: 'which result files: lecture (<study>.json), quick (<study>.quick.json -> figures/quick/, REPORT.quick.md), or all',
-            default: 'lecture',
-            coerce: oneOf('profile', [...PROFILES, 'all'] as const),
+            describe: 'which results: lecture (<study>.json), quick (<study>.quick.json), runs (named runs in runs/), or all that are there',
+            default: 'all',
+            coerce: oneOf('profile', [...REPORT_KINDS, 'all'] as const),
           })
-          .option('report', { describe: 'rewrite REPORT.md (--no-report to skip)', type: 'boolean', default: true })
+          .option('scale', { describe: 'PNG size as a multiple of the SVG\'s (1 to 8)', default: 2, coerce: (v: unknown) => scaleOf(v) })
+          .option('format', { describe: 'svg, png or both (the Vega-Lite spec is written with svg)', default: 'both', coerce: oneOf('format', FIGURE_FORMATS) })
+          .option('csv', { describe: 'also write each figure\'s data as a tidy CSV table (<figure>.csv)', type: 'boolean', default: false })
+          .option('report', { describe: 'rewrite the reports (--no-report to skip)', type: 'boolean', default: true })
           .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false }),
       (args) => {
         exit = figuresCommand(args as unknown as FiguresArgs);
       },
     )
-    .example('$0', 'every lecture-scale result in results/ -> results/figures/, results/REPORT.md')
-    .example('$0 optimizers-mnist', 'only S2\'s figure (REPORT.md is still rewritten from every result)')
-    .example('$0 --profile quick', 'the quick runs -> results/figures/quick/, results/REPORT.quick.md')
+    .example('$0', 'every result in results/ -> results/figures/, results/REPORT.md (quick and named runs beside them)')
+    .example('$0 optimizers-mnist --scale 4 --format png', 'only S2\'s figure, as a PNG four times the SVG\'s size')
+    .example('$0 --out results/runs --csv', 'named runs of another folder, with their data as CSV')
     .strict()
     .help()
     .alias('h', 'help')
     .version(false)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .fail((msg, err) => {
-      if (err instanceof UserError) throw err;
-      throw new UserError(msg ?? err?.message ?? 'bad arguments');
-    })
+    .fail(failAsUserError)
     .parseAsync();
   return exit;
+}
+
+/** --scale: a number from 1 to 8. */
+function scaleOf(value: unknown): number {
+  const text = Array.isArray(value) ? String(value[value.length - 1]) : String(value);
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || n < 1 || n > 8) throw new UserError(`--scale must be a number from 1 to 8, got '${text}'`);
+  return n;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await runMain(() => figuresCli(hideBin(process.argv)));

@@ -49,13 +49,59 @@ export async function renderSpec(spec: TopLevelSpec, scale = 2): Promise<Rendere
   }
 }
 
-/** Writes <dir>/<name>.vl.json (open it in the Vega editor), .svg and .png; returns the paths. */
-export async function writeFigure(dir: string, figure: Figure): Promise<{ spec: string; svg: string; png: string }> {
-  const { svg, png } = await renderSpec(figure.spec);
+export const FIGURE_FORMATS = ['both', 'svg', 'png'] as const;
+export type FigureFormat = (typeof FIGURE_FORMATS)[number];
+
+export interface FigureFiles {
+  spec?: string;
+  svg?: string;
+  png?: string;
+}
+
+/**
+ * Writes <dir>/<name>.png and, unless only PNG is asked for, .svg and .vl.json (open it in the
+ * Vega editor); returns the paths written. `scale` is the PNG's size as a multiple of the SVG's.
+ */
+export async function writeFigure(dir: string, figure: Figure, o: { scale?: number; format?: FigureFormat } = {}): Promise<FigureFiles> {
+  const format = o.format ?? 'both';
+  const { svg, png } = await renderSpec(figure.spec, o.scale ?? 2);
   mkdirSync(dir, { recursive: true });
-  const paths = { spec: join(dir, `${figure.name}.vl.json`), svg: join(dir, `${figure.name}.svg`), png: join(dir, `${figure.name}.png`) };
-  writeFileSync(paths.spec, JSON.stringify(figure.spec) + '\n');
-  writeFileSync(paths.svg, svg);
-  writeFileSync(paths.png, png);
-  return paths;
+  const out: FigureFiles = {};
+  if (format !== 'svg') writeFileSync((out.png = join(dir, `${figure.name}.png`)), png);
+  if (format !== 'png') {
+    writeFileSync((out.spec = join(dir, `${figure.name}.vl.json`)), JSON.stringify(figure.spec) + '\n');
+    writeFileSync((out.svg = join(dir, `${figure.name}.svg`)), svg);
+  }
+  return out;
+}
+
+/** Every inline data table of a spec (`data.values` at any depth, and `datasets`), each with a name. */
+function tablesOf(spec: unknown, into: { name: string; rows: Record<string, unknown>[] }[] = [], path = 'data'): { name: string; rows: Record<string, unknown>[] }[] {
+  if (Array.isArray(spec)) spec.forEach((s, i) => tablesOf(s, into, `${path}.${i}`));
+  else if (spec !== null && typeof spec === 'object') {
+    const o = spec as Record<string, unknown>;
+    const values = (o.data as { values?: unknown } | undefined)?.values;
+    if (Array.isArray(values)) into.push({ name: path, rows: values as Record<string, unknown>[] });
+    if (o.datasets && typeof o.datasets === 'object') for (const [k, v] of Object.entries(o.datasets)) if (Array.isArray(v)) into.push({ name: k, rows: v as Record<string, unknown>[] });
+    for (const [k, v] of Object.entries(o)) if (k !== 'data' && k !== 'datasets' && typeof v === 'object') tablesOf(v, into, `${path}.${k}`);
+  }
+  return into;
+}
+
+const csvCell = (v: unknown): string => {
+  if (v === null || v === undefined) return '';
+  const t = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+};
+
+/**
+ * A figure's data as one tidy CSV table: every row the figure draws, one column per field.
+ * A figure drawn from several tables (layers with their own data) gets a `table` column.
+ */
+export function figureCsv(figure: Figure): string {
+  const tables = tablesOf(figure.spec);
+  const many = tables.length > 1;
+  const rows = tables.flatMap((t) => t.rows.map((r) => (many ? { table: t.name, ...r } : r)));
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
 }
