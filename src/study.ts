@@ -99,6 +99,8 @@ export interface CurvePanel {
   panel: string;
   x: string;
   y: string;
+  /** The y range to draw (what goes outside is clipped), e.g. the lecture's 0..1 for S2's loss. */
+  yDomain?: [number, number];
   lines: { name: string; y: (number | null)[]; x?: number[] }[];
 }
 

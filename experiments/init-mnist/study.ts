@@ -240,5 +240,5 @@ export const initMnist = defineStudy<InitMnistConfig, InitMnistSeries, InitMnist
       labels: LABELS,
     }),
   ],
-  curves: (run) => lossCurves(run.series, LABELS),
+  curves: (run) => lossCurves(run.series, LABELS, 2.5),
 });

@@ -127,5 +127,5 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig, LossSeries, Op
       labels: LABELS,
     }),
   ],
-  curves: (run) => lossCurves(run.series, LABELS),
+  curves: (run) => lossCurves(run.series, LABELS, 1),
 });

@@ -59,8 +59,8 @@ export function lossRows(result: LossResult, labels: Record<string, string>): Js
 }
 
 /** The loss curves as panels of lines (smoothed as drawn), for compare and CSV. */
-export function lossCurves(series: LossSeries, labels: Record<string, string> = {}): CurvePanel[] {
-  return [{ panel: 'training loss', x: 'iteration', y: 'loss (smoothed)', lines: curveKeys(series.loss, labels).map((k) => ({ name: labels[k] ?? k, y: smoothKaiser(series.loss[k]!) })) }];
+export function lossCurves(series: LossSeries, labels: Record<string, string> = {}, yMax?: number): CurvePanel[] {
+  return [{ panel: 'training loss', x: 'iteration', y: 'loss (smoothed)', yDomain: yMax === undefined ? undefined : [0, yMax], lines: curveKeys(series.loss, labels).map((k) => ({ name: labels[k] ?? k, y: smoothKaiser(series.loss[k]!) })) }];
 }
 
 export function lossFigure(result: LossResult, o: LossFigureOptions): Figure {
