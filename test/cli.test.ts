@@ -99,7 +99,7 @@ describe('experiment CLI', () => {
   });
 
   it('an unknown flag', async () => {
-    await expectOneLineError(['optimizer-paths', '--sede', '3'], 'Unknown argument: sede (see --help)');
+    await expectOneLineError(['optimizer-paths', '--sede', '3'], 'Unknown argument: sede: study settings are changed with --set <path>=<value> (see --print-config for the paths; --help for flags)');
   });
 
   it('a failed run leaves the previous result intact', async () => {

@@ -124,7 +124,7 @@ export const optimizerPaths = defineStudy<PathsConfig, PathsSeries, PathsSummary
   },
   figures: pathFigures,
   curves: (run) =>
-    Object.entries(run.series.paths).map(([name, p]) => ({ panel: `${name} (lr ${p.lr})`, x: 'x', y: 'y', lines: [{ name: 'path', x: p.x, y: p.y }] })),
+    Object.entries(run.series.paths).map(([name, p]) => ({ panel: name, x: 'x', y: 'y', lines: [{ name: 'path', x: p.x, y: p.y }] })),
   claims(run, config): ClaimCheck[] {
     // Each claim is checked when the run has the update rules it speaks of.
     const { sgd, momentum, adagrad, adam } = run.summary;

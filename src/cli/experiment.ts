@@ -250,7 +250,11 @@ export async function experimentCli(argv: string[]): Promise<number> {
     .alias('h', 'help')
     .version(false)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .fail(failAsUserError)
+    .fail((msg, err) => {
+      // `--lr 0.1` is a natural first try: point at the way settings are changed.
+      if (!err && msg?.startsWith('Unknown argument')) throw new UserError(`${msg}: study settings are changed with --set <path>=<value> (see --print-config for the paths; --help for flags)`);
+      failAsUserError(msg, err);
+    })
     .parseAsync();
   return exit;
 }
