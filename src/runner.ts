@@ -136,6 +136,7 @@ export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ resu
 /** What the console shows of a finished run: each claim with its verdict and numbers, and the file. */
 export function describeOutcome(result: StudyResult, path: string): string[] {
   const lines: string[] = [];
+  if (result.claims.length === 0) lines.push('  no claim checked: every claim of this study needs something this run left out (a variant, an update rule)');
   for (const c of result.claims) lines.push(`  ${c.holds ? 'holds' : 'FAILS'}  ${c.text}`, `         ${formatNumbers(c.numbers)}`);
   lines.push(`  wrote ${path} (${formatDuration(result.durationMs)})`);
   return lines;

@@ -74,8 +74,8 @@ export function compareFigure(study: AnyStudy, runs: ComparedRun[], name: string
     facet: { field: 'panel', type: 'nominal', sort: panels, title: null, header: { labelFontSize: 12 } },
     columns: Math.min(3, panels.length),
     spec: {
-      width: 300,
-      height: 200,
+      width: panels.length === 1 ? 560 : 300,
+      height: panels.length === 1 ? 340 : 200,
       mark: { type: 'line', strokeWidth: 1.4, clip: true },
       encoding: {
         x: { field: 'x', type: 'quantitative', title: axes?.x ?? 'x', scale: { nice: false, zero: false } },
