@@ -152,7 +152,7 @@ describe('interruption', () => {
 
 describe('workers', () => {
   it('S7 trials spread over two worker processes give the same numbers as one process', async () => {
-    const args = ['hyperparameter-search', '--profile', 'quick', '--trials', '3', '--stages', '1', '--quiet'];
+    const args = ['hyperparameter-search', '--profile', 'quick', '--trials', '3', '--stages', '1', '--name', 'small', '--quiet'];
     const one = join(scratch, 's7-w1');
     const two = join(scratch, 's7-w2');
     const r1 = await runCli('experiment.ts', [...args, '--out', one, '--workers', '1']);
@@ -160,8 +160,9 @@ describe('workers', () => {
     expect(r1.code).toBe(0);
     expect(r2.code).toBe(0);
     expect(r2.stderr).toContain('units run in 2 worker processes');
-    const a = readResult(join(one, 'hyperparameter-search.quick.json'));
-    const b = readResult(join(two, 'hyperparameter-search.quick.json'));
+    const a = readResult(join(one, 'runs', 'hyperparameter-search.small.json'));
+    const b = readResult(join(two, 'runs', 'hyperparameter-search.small.json'));
+    expect(a.overrides).toEqual({ trials: [12, 3], stages: [2, 1] });
     expect(b.runs[0]!.series).toEqual(a.runs[0]!.series);
     expect(b.claims).toEqual(a.claims);
   });
