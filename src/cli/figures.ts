@@ -4,7 +4,7 @@
  * rewrites results/REPORT.md. A file that is not a result of a known study, or is malformed,
  * is reported by name and skipped; the rest is still drawn, and the exit code is 1.
  */
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -14,6 +14,7 @@ import { writeFigure, type Figure } from '../plot/render.js';
 import { buildReport, type ReportEntry, type ReportStudy } from '../report.js';
 import { PROFILES, type Profile, type StudyResult } from '../results/schema.js';
 import { ensureWritableDir, readResult, resultFileName } from '../results/store.js';
+import { writeFileAtomic } from '../store/atomic.js';
 import { STUDIES } from '../../experiments/index.js';
 import { oneOf } from './args.js';
 import { runMain } from './main.js';
@@ -155,7 +156,7 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
     // The report covers every result; a study not redrawn this time keeps the figure on disk.
     if (a.report) {
       const path = reportPath(a.out, profile);
-      writeFileSync(path, reportFor(a.out, profile, plan));
+      writeFileAtomic(path, reportFor(a.out, profile, plan));
       process.stdout.write(`wrote ${path}\n`);
     }
   }

@@ -3,11 +3,12 @@
  * with no renderer draws it to an SVG string (no browser, no canvas package), and resvg
  * rasterises the SVG with the system fonts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { writeFileAtomic } from '../store/atomic.js';
 import { installTextMetrics } from './text-width.js';
 
 /** The font every figure asks for; DejaVu Sans is what these machines have. */
@@ -54,8 +55,8 @@ export async function writeFigure(dir: string, figure: Figure): Promise<{ spec: 
   const { svg, png } = await renderSpec(figure.spec);
   mkdirSync(dir, { recursive: true });
   const paths = { spec: join(dir, `${figure.name}.vl.json`), svg: join(dir, `${figure.name}.svg`), png: join(dir, `${figure.name}.png`) };
-  writeFileSync(paths.spec, JSON.stringify(figure.spec) + '\n');
-  writeFileSync(paths.svg, svg);
-  writeFileSync(paths.png, png);
+  writeFileAtomic(paths.spec, JSON.stringify(figure.spec) + '\n');
+  writeFileAtomic(paths.svg, svg);
+  writeFileAtomic(paths.png, png);
   return paths;
 }
