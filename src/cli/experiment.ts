@@ -15,8 +15,9 @@ import { ensureWritableDir } from '../results/store.js';
 import { mnistFrom, runStudy } from '../runner.js';
 import type { AnyStudy } from '../study.js';
 import { STUDIES, findStudy } from '../../experiments/index.js';
-import { failAsUserError, integerAtLeast, oneOf } from './args.js';
+import { failAsUserError, integerAtLeast, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
+import { checkRunInputs } from './preflight.js';
 import { makeProgress } from './progress.js';
 
 function studyOptions(): Record<string, Options> {
@@ -67,6 +68,7 @@ interface RunArgs {
 
 async function runCommand(a: RunArgs): Promise<number> {
   const studies = resolveStudies(a.studies);
+  checkRunInputs(studies, a); // seeds, --out (trial write), result and journal paths: before any work
   ensureWritableDir(a.out);
   const mnistDir = resolveMnistDir(a.mnistDir);
   // Read (and check) MNIST before choosing a backend or training anything.
@@ -171,7 +173,7 @@ export function formatNumbers(numbers: Record<string, unknown>): string {
 
 export async function experimentCli(argv: string[]): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
-  await yargs(argv)
+  await strictFlags(yargs(argv))
     .scriptName('npm run experiment --')
     .usage('$0 <study...> | all | list  [options]')
     .command('list', 'list the studies, one line each', (y) => y, () => {

@@ -16,7 +16,7 @@ import { PROFILES, type Profile, type StudyResult } from '../results/schema.js';
 import { ensureWritableDir, readResult, resultFileName } from '../results/store.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { STUDIES } from '../../experiments/index.js';
-import { oneOf } from './args.js';
+import { oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
 
 export interface Skipped {
@@ -169,7 +169,7 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
 
 export async function figuresCli(argv: string[]): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
-  await yargs(argv)
+  await strictFlags(yargs(argv))
     .scriptName('npm run figures --')
     .usage('$0 [study...]  [options]\n\nDraws each study\'s figures from its result JSON (SVG, PNG and the Vega-Lite spec) and rewrites REPORT.md.')
     .command(
