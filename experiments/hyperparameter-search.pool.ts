@@ -43,7 +43,7 @@ function startWorker(setup: PoolSetup): Worker {
     child,
     async next() {
       const r = await lines.next();
-      if (r.done) throw new Error(`an S7 worker process stopped: ${stderr.trim().split('\n').pop() ?? 'no message'}`);
+      if (r.done) throw new Error(`an S7 worker process stopped (${await new Promise<string>((res) => (child.exitCode !== null || child.signalCode !== null ? res(child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`) : child.once('exit', (c, sig) => res(sig ? `killed by ${sig}` : `exit code ${c}`))))}): ${stderr.trim().split('\n').pop() || 'no message'}`);
       return JSON.parse(r.value) as TrialRecord;
     },
   };
