@@ -14,8 +14,9 @@ export const MAX_SEED = 2 ** 32 - 1;
 
 /** --seed S --seeds N uses S..S+N-1; each must fit in 32 bits, or two seeds would give one stream. */
 export function checkSeedRange(seed: number, seeds: number): void {
-  const last = seed + seeds - 1;
-  if (last > MAX_SEED) {
+  // BigInt: near 2^53 the sum is not exact in floating point.
+  const last = BigInt(seed) + BigInt(seeds) - 1n;
+  if (last > BigInt(MAX_SEED)) {
     const range = seeds > 1 ? `seeds ${seed}..${last}` : `seed ${seed}`;
     throw new UserError(
       `--seed ${seed}${seeds > 1 ? ` --seeds ${seeds}` : ''} asks for ${range}, but seeds are 32-bit: each must be 0..${MAX_SEED}` +
