@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { trialWrite, writeFileAtomic, type AtomicFs } from '../src/store/atomic.js';
+import { Journal, readJournal } from '../src/train/journal.js';
 import { runCli } from './helpers/cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'atomic-test-'));
@@ -136,6 +137,34 @@ describe('writeFileAtomic', () => {
     fillLeaving(mnt, 0);
     expect(() => trialWrite(d, `--out ${d}`)).toThrow(`--out ${d} is not writable: disk full (ENOSPC)`);
     expect(readdirSync(d)).toEqual(['r.json']);
+    rmSync(join(mnt, 'filler'));
+    rmSync(d, { recursive: true });
+  });
+});
+
+describe('a journal on a full disk (tmpfs)', () => {
+  it('a record that does not fit: one line, the earlier lines kept; a new header that does not fit leaves the old journal', () => {
+    if (!mounted) {
+      process.stderr.write('atomic.test: journal full-disk case skipped: mount not permitted\n');
+      return;
+    }
+    const d = join(mnt, 'journal');
+    mkdirSync(d);
+    const p = join(d, 's.journal.jsonl');
+    const j = Journal.create<{ seed: number }, { i: number; pad: string }>(p, { seed: 1 });
+    j.append({ i: 0, pad: '' });
+    fillLeaving(mnt, 4096);
+    expect(() => j.append({ i: 1, pad: 'p'.repeat(64 * 1024) })).toThrow(
+      `journal ${p}: cannot append: disk full (ENOSPC); the lines before are kept (free the space, then run with --resume)`,
+    );
+    j.close();
+    const back = readJournal<{ seed: number }, { i: number }>(p);
+    expect(back.records.map((r) => r.i)).toEqual([0]);
+    const kept = readFileSync(p);
+    // Starting over with a header too large for the room left: the old journal stays.
+    expect(() => Journal.create(p, { seed: 2, pad: 'h'.repeat(64 * 1024) })).toThrow(`cannot write ${p}: disk full (ENOSPC); the previous file is unchanged`);
+    expect(readFileSync(p).equals(kept)).toBe(true);
+    expect(readdirSync(d)).toEqual(['s.journal.jsonl']);
     rmSync(join(mnt, 'filler'));
     rmSync(d, { recursive: true });
   });

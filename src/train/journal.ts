@@ -199,10 +199,19 @@ export class Journal<R> {
     const line = JSON.stringify(value) + '\n';
     if (line.indexOf('\n') !== line.length - 1) throw new Error('journal lines must not contain newlines');
     const bytes = Buffer.from(line, 'utf8');
-    let off = 0;
-    while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off, this.position + off);
+    try {
+      let off = 0;
+      while (off < bytes.length) {
+        const n = writeSync(this.fd, bytes, off, bytes.length - off, this.position + off);
+        if (!(n > 0)) throw Object.assign(new Error(`short write: ${off} of ${bytes.length} bytes`), { code: 'SHORT' });
+        off += n;
+      }
+      fsyncSync(this.fd);
+    } catch (err) {
+      // A partly written line is a torn tail: dropped when the journal is resumed.
+      throw new UserError(`journal ${this.path}: cannot append: ${describeFsError(err)}; the lines before are kept (free the space, then run with --resume)`);
+    }
     this.position += bytes.length;
-    fsyncSync(this.fd);
   }
 
   /** Appends one record and flushes it to disk before returning. */
