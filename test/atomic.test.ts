@@ -198,6 +198,17 @@ describe('the CLI on a full disk', () => {
     expect(others(dir, ['optimizer-paths.quick.json'])).toEqual([]);
   });
 
+  it('experiment on a disk with no room at all: refused by the trial write before any work', async () => {
+    const { dir, faultEnv } = place('none', '.write-test', 0);
+    if (mounted) fillLeaving(mnt, 0);
+    const r = await runCli('experiment.ts', ['optimizer-paths', '--profile', 'quick', '--out', dir, '--quiet'], faultEnv);
+    if (mounted) rmSync(join(mnt, 'filler'));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe(''); // not even a backend chosen
+    expect(r.stderr).toBe(`error: --out ${dir} is not writable: disk full (ENOSPC)\n`);
+    expect(others(dir, [])).toEqual([]);
+  });
+
   it('figures: REPORT.md on a full disk is left as it was, exit non-zero, one line', async () => {
     const { dir, faultEnv } = place('fig', 'REPORT', 4096);
     expect((await runCli('experiment.ts', ['optimizer-paths', '--profile', 'quick', '--out', dir, '--quiet', '--backend', 'wasm'])).code).toBe(0);
