@@ -106,7 +106,7 @@ describe('writeFileAtomic', () => {
       return null;
     })();
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toBe(`cannot write ${p}: disk full (ENOSPC); the previous file is unchanged`);
+    expect((err as Error).message).toBe(`cannot write ${p}: disk full (ENOSPC); the previous file is unchanged; free some space and run again`);
     expect(readFileSync(p, 'utf8')).toBe('good old result\n');
     expect(readdirSync(d)).toEqual(['r.json']);
   });
@@ -114,7 +114,7 @@ describe('writeFileAtomic', () => {
   it('a target that is a folder, and a folder that does not exist, are one line each', () => {
     const d = mkdtempSync(join(scratch, 'dir-'));
     mkdirSync(join(d, 'x.json'));
-    expect(() => writeFileAtomic(join(d, 'x.json'), '{}')).toThrow(`cannot write ${join(d, 'x.json')}: it is a folder (EISDIR); the previous file is unchanged`);
+    expect(() => writeFileAtomic(join(d, 'x.json'), '{}')).toThrow(`cannot write ${join(d, 'x.json')}: it is a folder (EISDIR); the previous file is unchanged; move the folder away or choose another --out`);
     expect(readdirSync(d)).toEqual(['x.json']);
     expect(() => writeFileAtomic(join(d, 'no', 'x.json'), '{}')).toThrow(`cannot write ${join(d, 'no', 'x.json')}: its folder does not exist (ENOENT)`);
   });
@@ -130,12 +130,12 @@ describe('writeFileAtomic', () => {
     const old = Buffer.from(JSON.stringify({ good: 'old result', pad: 'y'.repeat(3000) }));
     writeFileAtomic(p, old);
     fillLeaving(mnt, 8192);
-    expect(() => writeFileAtomic(p, 'z'.repeat(64 * 1024))).toThrow(`cannot write ${p}: disk full (ENOSPC); the previous file is unchanged`);
+    expect(() => writeFileAtomic(p, 'z'.repeat(64 * 1024))).toThrow(`cannot write ${p}: disk full (ENOSPC); the previous file is unchanged; free some space and run again`);
     expect(readFileSync(p).equals(old)).toBe(true);
     expect(readdirSync(d)).toEqual(['r.json']);
     // The trial write of a folder on a disk with no room at all fails up front.
     fillLeaving(mnt, 0);
-    expect(() => trialWrite(d, `--out ${d}`)).toThrow(`--out ${d} is not writable: disk full (ENOSPC)`);
+    expect(() => trialWrite(d, `--out ${d}`)).toThrow(`--out ${d} is not writable: disk full (ENOSPC); free some space and run again`);
     expect(readdirSync(d)).toEqual(['r.json']);
     rmSync(join(mnt, 'filler'));
     rmSync(d, { recursive: true });
@@ -155,14 +155,14 @@ describe('a journal on a full disk (tmpfs)', () => {
     j.append({ i: 0, pad: '' });
     fillLeaving(mnt, 4096);
     expect(() => j.append({ i: 1, pad: 'p'.repeat(64 * 1024) })).toThrow(
-      `journal ${p}: cannot append: disk full (ENOSPC); the lines before are kept (free the space, then run with --resume)`,
+      `journal ${p}: cannot append: disk full (ENOSPC); the lines before are kept (fix that, then run with --resume)`,
     );
     j.close();
     const back = readJournal<{ seed: number }, { i: number }>(p);
     expect(back.records.map((r) => r.i)).toEqual([0]);
     const kept = readFileSync(p);
     // Starting over with a header too large for the room left: the old journal stays.
-    expect(() => Journal.create(p, { seed: 2, pad: 'h'.repeat(64 * 1024) })).toThrow(`cannot write ${p}: disk full (ENOSPC); the previous file is unchanged`);
+    expect(() => Journal.create(p, { seed: 2, pad: 'h'.repeat(64 * 1024) })).toThrow(`cannot write ${p}: disk full (ENOSPC); the previous file is unchanged; free some space and run again`);
     expect(readFileSync(p).equals(kept)).toBe(true);
     expect(readdirSync(d)).toEqual(['s.journal.jsonl']);
     rmSync(join(mnt, 'filler'));
@@ -193,7 +193,7 @@ describe('the CLI on a full disk', () => {
     if (mounted) rmSync(join(mnt, 'filler'));
     expect(r.code).toBe(2);
     expect(r.stdout).not.toContain('wrote');
-    expect(r.stderr).toBe(`error: cannot write ${file}: disk full (ENOSPC); the previous file is unchanged\n`);
+    expect(r.stderr).toBe(`error: cannot write ${file}: disk full (ENOSPC); the previous file is unchanged; free some space and run again\n`);
     expect(readFileSync(file).equals(old)).toBe(true);
     expect(others(dir, ['optimizer-paths.quick.json'])).toEqual([]);
   });
@@ -205,7 +205,7 @@ describe('the CLI on a full disk', () => {
     if (mounted) rmSync(join(mnt, 'filler'));
     expect(r.code).toBe(2);
     expect(r.stdout).toBe(''); // not even a backend chosen
-    expect(r.stderr).toBe(`error: --out ${dir} is not writable: disk full (ENOSPC)\n`);
+    expect(r.stderr).toBe(`error: --out ${dir} is not writable: disk full (ENOSPC); free some space and run again\n`);
     expect(others(dir, [])).toEqual([]);
   });
 
@@ -224,7 +224,7 @@ describe('the CLI on a full disk', () => {
     const r = await runCli('figures.ts', ['batchnorm', '--out', dir, '--profile', 'quick'], faultEnv);
     if (mounted) rmSync(join(mnt, 'filler'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`error: cannot write ${report}: disk full (ENOSPC); the previous file is unchanged\n`);
+    expect(r.stderr).toBe(`error: cannot write ${report}: disk full (ENOSPC); the previous file is unchanged; free some space and run again\n`);
     expect(readFileSync(report).equals(old)).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(before);
     expect(statSync(join(dir, 'figures', 'quick')).isDirectory()).toBe(true);

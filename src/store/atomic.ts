@@ -45,6 +45,23 @@ export function describeFsError(err: unknown): string {
   return text.split('\n')[0]!;
 }
 
+const HINTS: Record<string, string> = {
+  ENOSPC: 'free some space and run again',
+  EDQUOT: 'free some space and run again',
+  EACCES: 'make the folder writable or choose another --out',
+  EPERM: 'make the folder writable or choose another --out',
+  EROFS: 'choose another --out on a writable disk',
+  EISDIR: 'move the folder away or choose another --out',
+  ENOTDIR: 'choose another --out',
+  ENOENT: 'create the folder or choose another --out',
+};
+
+/** What the user can do about an fs error, as "; <hint>" (empty when there is nothing specific). */
+export function hintFor(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code && HINTS[code] ? `; ${HINTS[code]}` : '';
+}
+
 let counter = 0;
 
 /** The temporary name beside `path`: hidden, unique per process and call. */
@@ -119,7 +136,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, fs: Ato
       }
     }
     const after = renamed ? 'the new file is in place but may not survive a crash' : 'the previous file is unchanged';
-    throw new UserError(`cannot write ${path}: ${describeFsError(err)}; ${after}`);
+    throw new UserError(`cannot write ${path}: ${describeFsError(err)}; ${after}${hintFor(err)}`);
   }
 }
 
@@ -136,7 +153,7 @@ export function trialWrite(dir: string, what: string, fs: AtomicFs = nodeFs): vo
     writeAll(fs, fd, Buffer.from('nn-training-lab write test\n'));
     fs.fsyncSync(fd);
   } catch (err) {
-    throw new UserError(`${what} is not writable: ${describeFsError(err)}`);
+    throw new UserError(`${what} is not writable: ${describeFsError(err)}${hintFor(err)}`);
   } finally {
     if (fd !== null) {
       try {

@@ -209,7 +209,7 @@ export class Journal<R> {
       fsyncSync(this.fd);
     } catch (err) {
       // A partly written line is a torn tail: dropped when the journal is resumed.
-      throw new UserError(`journal ${this.path}: cannot append: ${describeFsError(err)}; the lines before are kept (free the space, then run with --resume)`);
+      throw new UserError(`journal ${this.path}: cannot append: ${describeFsError(err)}; the lines before are kept (fix that, then run with --resume)`);
     }
     this.position += bytes.length;
   }
