@@ -1,6 +1,6 @@
-// Runs in Node's module-hooks thread (registered by launch.mjs before tsx registers its own
+// Runs in Node's module-hooks thread (registered by launch.cjs before tsx registers its own
 // hooks there): lets tsx's failed WebAssembly lexer start-up pass in that thread too (see
-// launch.mjs). Defines no hooks.
+// launch.cjs). Defines no hooks.
 process.on('unhandledRejection', (reason) => {
   const stack = reason instanceof Error ? String(reason.stack) : '';
   if (reason instanceof RangeError && /WebAssembly|Wasm memory/.test(reason.message) && /node_modules[\\/]tsx[\\/]/.test(stack)) return;
