@@ -226,6 +226,19 @@ describe('the launcher', () => {
 });
 
 describe('wasm without its memory', () => {
+  it('a real `ulimit -v 4000000`: the run works on cpu and says why wasm was skipped', async () => {
+    const out = join(scratch, 'ulimit');
+    const r = await new Promise<CliOutcome>((resolve) => {
+      execFile('sh', ['-c', `ulimit -v 4000000 && npm run -s experiment -- optimizer-paths --quiet --out '${out}'`], { cwd: root, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+      );
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^backend: cpu \(skipped .*wasm: wasm backend could not reserve its memory \(ulimit -v\? .*; using cpu instead\)$/m);
+    expect(r.stderr).not.toContain('RangeError');
+    expect(r.stdout).toContain(`wrote ${join(out, 'optimizer-paths.json')}`);
+  });
+
   const oom: BackendLoader = async () => {
     throw new RangeError('WebAssembly.Memory(): could not allocate memory');
   };
