@@ -21,6 +21,9 @@ export const defaultLoaders: Record<BackendName, BackendLoader> = {
     await import(/* @vite-ignore */ name);
   },
   wasm: async () => {
+    // Reserve a wasm memory first: under a low `ulimit -v` this fails at once with a clear
+    // RangeError, instead of inside tfjs's start-up (which prints a page of bundler advice).
+    probeWasmMemory();
     await import('@tensorflow/tfjs-backend-wasm');
   },
   cpu: async () => {
@@ -28,6 +31,19 @@ export const defaultLoaders: Record<BackendName, BackendLoader> = {
     await import('@tensorflow/tfjs');
   },
 };
+
+/** Throws the engine's RangeError when no WebAssembly memory can be reserved (e.g. `ulimit -v`). */
+export function probeWasmMemory(): void {
+  new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+}
+
+/** A failure to get WebAssembly memory (V8 reserves ~10 GB of address space per wasm memory). */
+export function isWasmMemoryError(err: unknown): boolean {
+  const text = err instanceof Error ? err.message : String(err);
+  return /out of memory|could not allocate|cannot allocate wasm memory|WebAssembly\.Memory\(\)/i.test(text) && (err instanceof RangeError || /wasm|webassembly/i.test(text));
+}
+
+export const WASM_MEMORY_HINT = 'wasm backend could not reserve its memory (ulimit -v? WebAssembly needs about 10 GB of address space; raise or remove the limit)';
 
 const AUTO_ORDER: BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
@@ -45,6 +61,7 @@ async function tryBackend(name: BackendName, loaders: Record<BackendName, Backen
     await tf.ready();
     return null;
   } catch (err) {
+    if (name === 'wasm' && isWasmMemoryError(err)) return `${WASM_MEMORY_HINT}: ${firstLine(err)}`;
     return firstLine(err);
   }
 }
@@ -67,7 +84,11 @@ export async function selectBackend(
   const skipped: BackendSelection['skipped'] = [];
   for (const name of AUTO_ORDER) {
     const failure = await tryBackend(name, loaders);
-    if (failure === null) return { name, skipped };
+    if (failure === null) {
+      // Say which backend runs instead of wasm when wasm could not get its memory.
+      for (const s of skipped) if (s.reason.startsWith(WASM_MEMORY_HINT)) s.reason += `; using ${name} instead`;
+      return { name, skipped };
+    }
     skipped.push({ name, reason: failure });
   }
   throw new UserError(`no tfjs backend could be loaded: ${skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`);

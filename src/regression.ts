@@ -10,8 +10,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { UserError } from './errors.js';
+import { writeFileAtomic } from './store/atomic.js';
 import type { StudyResult } from './results/schema.js';
 import { runStudy } from './runner.js';
 import { typedResult, type AnyStudy, type KeyNumber } from './study.js';
@@ -103,7 +103,7 @@ export function baselinePath(study: string, dir = BASELINE_DIR): string {
 
 export function writeBaseline(b: Baseline, dir = BASELINE_DIR): string {
   const path = baselinePath(b.study, dir);
-  writeFileAtomic.sync(path, JSON.stringify(b, null, 1) + '\n');
+  writeFileAtomic(path, JSON.stringify(b, null, 1) + '\n');
   return path;
 }
 

@@ -223,7 +223,7 @@ describe('S7 search', () => {
     const dir = tempDir();
     await runTiny(harness(dir));
     const before = tf.memory().numTensors;
-    await expect(runTiny(harness(dir, { resume: true }), { ...tiny, epochs: 4 })).rejects.toThrow(/different search.*epochs/);
+    await expect(runTiny(harness(dir, { resume: true }), { ...tiny, epochs: 4 })).rejects.toThrow(/different run.*epochs/);
     expect(tf.memory().numTensors).toBe(before);
     // another seed has its own journal file
     expect(journalOf(dir, 1)).not.toBe(journalOf(dir, 0));

@@ -86,7 +86,7 @@ describe('--variant', () => {
     // The flag is checked at parse time (so `all --variant x` fails before any study runs).
     const coerce = studyOptions([overfit]).variant!.coerce as (v: unknown) => string;
     expect(coerce('weight-decay')).toBe('weight-decay');
-    expect(coerce(['plain', 'dropout'])).toBe('dropout');
+    expect(() => coerce(['plain', 'dropout'])).toThrow("--variant given twice ('plain', 'dropout'); give it once");
     expect(() => coerce('nope')).toThrow(UserError);
     expect(() => coerce('dropout-0.5')).toThrow(/--variant must be one of plain, weight-decay, dropout, dropout-control, all/);
   });

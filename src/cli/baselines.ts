@@ -14,12 +14,12 @@ import { resolveMnistDir } from '../data/mnist.js';
 import { UserError } from '../errors.js';
 import { BASELINE_DIR, baselineFrom, readBaseline, writeBaseline } from '../regression.js';
 import { mnistFrom } from '../runner.js';
-import { failAsUserError, oneOf } from './args.js';
+import { failAsUserError, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
 import { runQuickProfile } from '../regression.js';
 
 async function baselines(argv: string[]): Promise<number> {
-  const a = await yargs(argv)
+  const a = await strictFlags(yargs(argv))
     .scriptName('npm run baselines --')
     .usage('$0 [study...]\n\nReruns the quick profile (seed 0) of every study, or of those named, and rewrites results/baselines/quick/<study>.json.')
     .command('$0 [studies..]', false, (y) => y.positional('studies', { type: 'string', array: true, describe: 'study names (default: all)' }))

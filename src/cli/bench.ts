@@ -20,7 +20,7 @@ import { Rng } from '../rng.js';
 import { mnistFrom } from '../runner.js';
 import { disposeBatch, sampleBatch, toBatch } from '../train/batches.js';
 import { trainStep } from '../train/loop.js';
-import { failAsUserError, integerAtLeast, oneOf } from './args.js';
+import { failAsUserError, integerAtLeast, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
 
 const SIZES = [IMAGE_SIZE, 100, 100, 100, 100, 10];
@@ -70,7 +70,7 @@ function evalMs(mnistDir: string, reps: number): number {
 }
 
 async function bench(argv: string[]): Promise<number> {
-  const a = await yargs(argv)
+  const a = await strictFlags(yargs(argv))
     .scriptName('npm run bench --')
     .usage('$0 [--steps N] [--json]\n\nms per training step (5-layer net, batch 128, SGD): numpy vs tfjs\'s own gradient vs ours; evaluation of 10,000 test images.')
     .option('steps', { describe: 'timed steps per variant', default: 200, coerce: integerAtLeast('steps', 1) })

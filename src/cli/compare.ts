@@ -15,9 +15,10 @@ import { figureCsv, writeFigure, FIGURE_FORMATS, type FigureFormat } from '../pl
 import { keyNumbersOf } from '../regression.js';
 import { RUNS_DIR, readResult } from '../results/store.js';
 import { findStudy } from '../../experiments/index.js';
-import { failAsUserError, oneOf } from './args.js';
+import { failAsUserError, oneOf, strictFlags } from './args.js';
+import { scaleOf } from './figures.js';
 import { runMain } from './main.js';
-import writeFileAtomicLib from 'write-file-atomic';
+import { writeFileAtomic } from '../store/atomic.js';
 
 /** Every result file named, or found in a named folder (and its runs/). */
 export function readRuns(inputs: string[]): ComparedRun[] {
@@ -92,14 +93,14 @@ async function compareCommand(a: CompareArgs): Promise<number> {
   const name = `compare-${study.name}-${changesHash(Object.fromEntries(runs.map((r, i) => [r.file, [i, r.result.startedAt]])))}`;
   const figure = compareFigure(study, runs, name);
   const paths = await writeFigure(a.out, figure, { scale: a.scale, format: a.format });
-  if (a.csv) writeFileAtomicLib.sync(join(a.out, `${name}.csv`), figureCsv(figure));
+  if (a.csv) writeFileAtomic(join(a.out, `${name}.csv`), figureCsv(figure));
   process.stdout.write(`drew ${[paths.png, paths.svg].filter(Boolean).join(', ')}${a.csv ? ` and ${join(a.out, `${name}.csv`)}` : ''}\n`);
   return 0;
 }
 
 export async function compareCli(argv: string[]): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
-  await yargs(argv)
+  await strictFlags(yargs(argv))
     .scriptName('npm run compare --')
     .usage('$0 <result.json|folder> <result.json|folder>...  [options]\n\nOverlays two or more runs of one study and tabulates what differs between them.')
     .command(
@@ -109,7 +110,7 @@ export async function compareCli(argv: string[]): Promise<number> {
         y
           .positional('inputs', { describe: 'result files, or folders of them', type: 'string', array: true })
           .option('out', { describe: 'folder for the figure', default: join('results', 'compare'), type: 'string' })
-          .option('scale', { describe: 'PNG size as a multiple of the SVG\'s', default: 2, type: 'number' })
+          .option('scale', { describe: 'PNG size as a multiple of the SVG\'s (1 to 8)', default: 2, coerce: scaleOf })
           .option('format', { describe: 'svg, png or both', default: 'both', coerce: oneOf('format', FIGURE_FORMATS) })
           .option('csv', { describe: 'also write the overlaid curves as a tidy CSV table', type: 'boolean', default: false })
           .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false }),

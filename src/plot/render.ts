@@ -3,11 +3,12 @@
  * with no renderer draws it to an SVG string (no browser, no canvas package), and resvg
  * rasterises the SVG with the system fonts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { writeFileAtomic } from '../store/atomic.js';
 import { installTextMetrics } from './text-width.js';
 
 /** The font every figure asks for; DejaVu Sans is what these machines have. */
@@ -67,10 +68,10 @@ export async function writeFigure(dir: string, figure: Figure, o: { scale?: numb
   const { svg, png } = await renderSpec(figure.spec, o.scale ?? 2);
   mkdirSync(dir, { recursive: true });
   const out: FigureFiles = {};
-  if (format !== 'svg') writeFileSync((out.png = join(dir, `${figure.name}.png`)), png);
+  if (format !== 'svg') writeFileAtomic((out.png = join(dir, `${figure.name}.png`)), png);
   if (format !== 'png') {
-    writeFileSync((out.spec = join(dir, `${figure.name}.vl.json`)), JSON.stringify(figure.spec) + '\n');
-    writeFileSync((out.svg = join(dir, `${figure.name}.svg`)), svg);
+    writeFileAtomic((out.spec = join(dir, `${figure.name}.vl.json`)), JSON.stringify(figure.spec) + '\n');
+    writeFileAtomic((out.svg = join(dir, `${figure.name}.svg`)), svg);
   }
   return out;
 }

@@ -1,12 +1,13 @@
 /**
- * Writing and reading result files. A write goes to a temporary file in the same folder and
- * is renamed over the target (write-file-atomic), so an interrupted run never leaves a
- * truncated JSON and never destroys the previous good result.
+ * Writing and reading result files. A write goes through the suite's one store
+ * (src/store/atomic.ts): every byte to a temporary file in the same folder, fsync, rename over
+ * the target, fsync of the folder. An interrupted run or a full disk never leaves a truncated
+ * JSON and never destroys the previous good result.
  */
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../errors.js';
+import { trialWrite, writeFileAtomic } from '../store/atomic.js';
 import { ResultSchema, SCHEMA_VERSION, type Profile, type StudyResult } from './schema.js';
 
 /**
@@ -23,7 +24,8 @@ export function resultFileName(study: string, profile: Profile, name: string | n
 export const RUNS_DIR = 'runs';
 
 /**
- * Makes sure `dir` exists, is a folder and can be written; a clear error otherwise.
+ * Makes sure `dir` exists, is a folder and can be written (by a real trial write: a folder on a
+ * full disk or a read-only mount passes access() but not this); a clear error otherwise.
  * Missing folders are made one level at a time: Node's `mkdirSync(..., { recursive: true })`
  * spins forever on some paths (seen with /proc/nope), and a hung command is worse than an error.
  */
@@ -38,6 +40,7 @@ export function ensureWritableDir(dir: string): void {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new UserError(`--out ${dir} is not writable (${code})`);
   }
+  trialWrite(dir, `--out ${dir}`);
 }
 
 /** JSON has no NaN/Infinity: they are written as null, and the series say so where it matters. */
@@ -50,7 +53,7 @@ export function writeResult(dir: string, result: StudyResult): string {
   ensureWritableDir(dirname(path));
   const checked = ResultSchema.safeParse(result);
   if (!checked.success) throw new Error(`refusing to write an invalid result for ${result.study}: ${checked.error.issues[0]?.message}`);
-  writeFileAtomic.sync(path, JSON.stringify(result, replacer, 1) + '\n');
+  writeFileAtomic(path, JSON.stringify(result, replacer, 1) + '\n');
   return path;
 }
 

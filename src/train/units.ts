@@ -14,6 +14,7 @@
  * removed once the study's result file has been written: from then on the result holds it all.
  */
 import { rmSync } from 'node:fs';
+import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { UnitContext, UnitFunction } from '../study.js';
 import { Journal, canonicalJson } from './journal.js';
@@ -50,10 +51,16 @@ export interface JournalHeader {
   config: unknown;
 }
 
-type JournalRecord =
-  | { kind: 'session'; gitCommit: string | null; startedAt: string; resumed: boolean }
-  | { kind: 'unit'; key: string; value: unknown }
-  | { kind: 'checkpoint'; key: string; value: unknown };
+/** Every line after the header: checked line by line when a journal is resumed. */
+const JournalRecordSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('session'), gitCommit: z.string().nullable(), startedAt: z.string(), resumed: z.boolean() }),
+  z.strictObject({ kind: z.literal('unit'), key: z.string(), value: z.custom<unknown>((v) => v !== null && v !== undefined, 'a unit needs a value') }),
+  z.strictObject({ kind: z.literal('checkpoint'), key: z.string(), value: z.unknown() }),
+]);
+type JournalRecord = z.infer<typeof JournalRecordSchema>;
+
+/** What a user can do about a damaged or foreign journal. */
+const START_OVER = 'delete it or run with --fresh to start over';
 
 export interface UnitRunnerOptions {
   study: string;
@@ -98,7 +105,7 @@ export class JournaledUnits implements UnitRunner {
     const { journalPath: path, header } = this.o;
     let previous: JournalRecord[] = [];
     if (Journal.exists(path) && this.o.resume) {
-      const r = Journal.resume<JournalHeader, JournalRecord>(path, header);
+      const r = Journal.resume<JournalHeader, JournalRecord>(path, header, { record: JournalRecordSchema, startOver: START_OVER });
       this.journal = r.journal;
       previous = r.records;
       if (r.tornTail) this.o.log(`journal ${path}: dropped an incomplete last line (the run was cut off mid-write)`);

@@ -2,9 +2,9 @@
  * A study context for tests that call a study's run() directly: MNIST (real or synthetic),
  * silent progress, collected log lines, and the real unit runner journaling into `outDir`.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Mnist } from '../../src/data/mnist.js';
 import type { Profile } from '../../src/results/schema.js';
@@ -22,6 +22,8 @@ export interface TestContextOptions {
   outDir?: string;
   resume?: boolean;
   fresh?: boolean;
+  /** A named run's name (its journal sits in runs/). */
+  name?: string;
 }
 
 export interface TestContext {
@@ -39,7 +41,8 @@ export function testContext(o: TestContextOptions): TestContext {
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
   const cache = new UnitCache();
-  const journal = journalPath(outDir, o.study.name, profile, seed);
+  const journal = journalPath(outDir, o.study.name, profile, seed, o.name ?? null);
+  mkdirSync(dirname(journal), { recursive: true });
   const units = new JournaledUnits({
     study: o.study.name,
     config: o.config,

@@ -1,0 +1,25 @@
+/**
+ * Everything about an `experiment` run that can be checked before the backend is chosen and
+ * any training starts: a mistake found after a 6-minute run is 6 minutes lost.
+ */
+import { checkJournalPath, checkOutDir, checkResultPath, checkSeedRange } from '../checks.js';
+import type { Profile } from '../results/schema.js';
+import { journalPath } from '../runner.js';
+import type { AnyStudy } from '../study.js';
+
+export interface PreflightArgs {
+  out: string;
+  profile: Profile;
+  seed: number;
+  seeds: number;
+}
+
+export function checkRunInputs(plans: { study: AnyStudy; name: string | null }[], a: PreflightArgs): void {
+  checkSeedRange(a.seed, a.seeds);
+  checkOutDir(a.out);
+  for (const { study, name } of plans) {
+    checkResultPath(a.out, study.name, a.profile, name);
+    // A study with units keeps a journal per seed beside its result.
+    if (study.units) for (let k = 0; k < a.seeds; k++) checkJournalPath(journalPath(a.out, study.name, a.profile, a.seed + k, name));
+  }
+}
