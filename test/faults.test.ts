@@ -273,3 +273,42 @@ describe('wasm without its memory', () => {
     );
   });
 });
+
+describe('figures draws every study it can', () => {
+  const FIXTURES = join(import.meta.dirname, 'fixtures', 'results');
+
+  it('a dangling link, a series of the wrong shape and an oversized file are each one skipped line; the rest is drawn and REPORT.md written', async () => {
+    const { figuresCli } = await import('../src/cli/figures.js');
+    const { MAX_RESULT_BYTES } = await import('../src/cli/figures.js');
+    const { symlinkSync } = await import('node:fs');
+    const dir = mkdtempSync(join(scratch, 'figs-'));
+    copyFileSync(join(FIXTURES, 'init-mnist.json'), join(dir, 'init-mnist.json'));
+    symlinkSync(join(dir, 'gone.json'), join(dir, 'batchnorm.json')); // a link to nothing, named like a result
+    const paths = JSON.parse(readFileSync(join(FIXTURES, 'optimizer-paths.json'), 'utf8'));
+    paths.runs[0].series.paths = 5;
+    writeFileSync(join(dir, 'optimizer-paths.json'), JSON.stringify(paths));
+    const big = JSON.parse(readFileSync(join(FIXTURES, 'overfit.json'), 'utf8'));
+    big.runs[0].series.padding = 'x'.repeat(MAX_RESULT_BYTES);
+    writeFileSync(join(dir, 'overfit.json'), JSON.stringify(big));
+    const lines: string[] = [];
+    const err = (await import('vitest')).vi.spyOn(process.stderr, 'write').mockImplementation((c) => (lines.push(String(c)), true));
+    const out = (await import('vitest')).vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    let code: number;
+    try {
+      code = await figuresCli(['--out', dir]);
+    } finally {
+      err.mockRestore();
+      out.mockRestore();
+    }
+    expect(code).toBe(1);
+    const skipped = lines.filter((l) => l.startsWith('skipped '));
+    expect(skipped.find((l) => l.includes('batchnorm.json'))).toMatch(/cannot be read \(ENOENT: a link to nothing\)/);
+    expect(skipped.find((l) => l.includes('optimizer-paths.json'))).toMatch(/cannot be drawn: its series are not what optimizer-paths records \(no curve has a point\)/);
+    expect(skipped.find((l) => l.includes('overfit.json'))).toMatch(/is 8\.\d MB, more than the 8 MiB a result is drawn from/);
+    expect(readdirSync(join(dir, 'figures'))).toContain('init-mnist.png');
+    expect(readdirSync(join(dir, 'figures')).some((f) => f.startsWith('optimizer-paths'))).toBe(false);
+    const report = readFileSync(join(dir, 'REPORT.md'), 'utf8');
+    expect(report).toContain('## Files skipped');
+    expect(report).toContain('## S4 init-mnist');
+  });
+});

@@ -8,12 +8,12 @@
  * A file that is not a result of a known study, or is malformed, is reported by name and
  * skipped; the rest is still drawn, and the exit code is 1.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../errors.js';
-import { figureCsv, writeFigure, FIGURE_FORMATS, type Figure, type FigureFormat } from '../plot/render.js';
+import { dataRows, figureCsv, writeFigure, FIGURE_FORMATS, type Figure, type FigureFormat } from '../plot/render.js';
 import { REPORT_KINDS, buildReport, kindOf, type ReportEntry, type ReportKind, type ReportStudy } from '../report.js';
 import type { StudyResult } from '../results/schema.js';
 import { RUNS_DIR, ensureWritableDir, readResult, resultFileName } from '../results/store.js';
@@ -30,6 +30,14 @@ export interface Skipped {
   /** The report its name puts it in; none for a foreign file name. */
   kind?: ReportKind;
 }
+
+const lstatOk = (path: string): boolean => {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
 
 export interface FoundResult {
   /** Relative to the results folder: "x.json", "x.quick.json", "runs/x.name.json". */
@@ -56,12 +64,27 @@ export function classifyFileName(file: string, known: string[]): { study: string
   return null;
 }
 
-const jsonFiles = (dir: string): string[] =>
-  existsSync(dir) && statSync(dir).isDirectory()
-    ? readdirSync(dir)
-        .filter((f) => f.endsWith('.json') && statSync(join(dir, f)).isFile())
-        .sort()
-    : [];
+/**
+ * The largest result file drawn. The committed lecture results are at most 0.33 MB; a 24 MB
+ * series once made the SVG renderer run for 48 s and take 5 GB before failing, so a file this
+ * much larger than any study writes is refused by its size before the renderer starts.
+ */
+export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
+
+/** *.json names in a folder; a name that is a folder is passed over, a dangling link is kept (and skipped with its reason later). */
+const jsonFiles = (dir: string): string[] => {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  return readdirSync(dir)
+    .filter((f) => {
+      if (!f.endsWith('.json')) return false;
+      try {
+        return !statSync(join(dir, f)).isDirectory();
+      } catch {
+        return true;
+      }
+    })
+    .sort();
+};
 
 /**
  * Reads every result file of these kinds in `dir` (and its runs/ folder). Files of other
@@ -80,6 +103,17 @@ export function collectResults(dir: string, kinds: readonly ReportKind[], known:
       continue;
     }
     if (!kinds.includes(kind.kind)) continue;
+    let size: number;
+    try {
+      size = statSync(join(dir, file)).size;
+    } catch (err) {
+      skipped.push({ file, kind: kind.kind, reason: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}${lstatOk(join(dir, file)) ? ': a link to nothing' : ''})` });
+      continue;
+    }
+    if (size > MAX_RESULT_BYTES) {
+      skipped.push({ file, kind: kind.kind, reason: `is ${(size / 1e6).toFixed(1)} MB, more than the ${MAX_RESULT_BYTES / 1024 / 1024} MiB a result is drawn from (no study writes one this large; is it a result of this suite?)` });
+      continue;
+    }
     let result: StudyResult;
     try {
       result = readResult(join(dir, file));
@@ -113,6 +147,13 @@ export function figuresFor(result: StudyResult): Figure[] {
   return result.name === null ? figures : figures.map((f) => ({ ...f, name: `${result.name}.${f.name}` }));
 }
 
+/** How many points a result's curves hold (first seed): none means its series hold nothing to draw. */
+function curvePoints(result: StudyResult): number {
+  const study = findStudy(result.study)!;
+  const typed = typedResult(study, result);
+  return study.curves(typed.runs[0]!, typed.config).reduce((n, p) => n + p.lines.reduce((m, l) => m + l.y.filter((v) => v !== null).length, 0), 0);
+}
+
 export interface Planned extends FoundResult {
   figures: Figure[];
 }
@@ -126,10 +167,19 @@ export function planFigures(dir: string, kinds: readonly ReportKind[], known: st
   const planned: Planned[] = [];
   for (const f of found) {
     let figures: Figure[];
+    let points: number;
     try {
       figures = figuresFor(f.result);
+      points = curvePoints(f.result);
     } catch (err) {
-      skipped.push({ file: f.file, kind: kindOf(f.result), reason: `cannot be drawn: ${err instanceof Error ? err.message : String(err)}` });
+      skipped.push({ file: f.file, kind: kindOf(f.result), reason: `cannot be drawn: its series are not what ${f.result.study} records (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` });
+      continue;
+    }
+    // A series of the wrong shape can make a figure with nothing in it: refused, never drawn empty.
+    const empty = figures.filter((fig) => dataRows(fig) === 0).map((fig) => `figure ${fig.name} has no data`);
+    if (points === 0) empty.push('no curve has a point');
+    if (empty.length > 0) {
+      skipped.push({ file: f.file, kind: kindOf(f.result), reason: `cannot be drawn: its series are not what ${f.result.study} records (${empty.join('; ')})` });
       continue;
     }
     planned.push({ ...f, figures });
@@ -193,11 +243,19 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
       if (wanted && !wanted.includes(result.study)) continue;
       for (const fig of figures) {
         const t0 = performance.now();
-        const paths = await writeFigure(figureDir(a.out, kind), fig, { scale: a.scale, format: a.format });
-        if (a.csv) writeFileAtomic(join(figureDir(a.out, kind), `${fig.name}.csv`), figureCsv(fig));
-        drawn++;
-        const what = [paths.png, paths.svg].filter((p) => p !== undefined).join(', ');
-        process.stdout.write(`drew ${what}${a.csv ? ' (+ .csv)' : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+        try {
+          const paths = await writeFigure(figureDir(a.out, kind), fig, { scale: a.scale, format: a.format });
+          if (a.csv) writeFileAtomic(join(figureDir(a.out, kind), `${fig.name}.csv`), figureCsv(fig));
+          drawn++;
+          const what = [paths.png, paths.svg].filter((p) => p !== undefined).join(', ');
+          process.stdout.write(`drew ${what}${a.csv ? ' (+ .csv)' : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+        } catch (err) {
+          // One figure that cannot be drawn or written stops nothing else; the report still follows.
+          const reason = `figure ${fig.name} not drawn: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+          const file = plan.planned.find((p) => p.result === result)!.file;
+          plan.skipped.push({ file, kind, reason });
+          process.stderr.write(`skipped ${join(a.out, file)}: ${reason}\n`);
+        }
       }
     }
     // The report covers every result of its kind; a study not redrawn this time keeps the figure on disk.

@@ -95,6 +95,11 @@ const csvCell = (v: unknown): string => {
   return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 };
 
+/** How many data rows a figure draws, over all its inline tables. */
+export function dataRows(figure: Figure): number {
+  return tablesOf(figure.spec).reduce((n, t) => n + t.rows.length, 0);
+}
+
 /**
  * A figure's data as one tidy CSV table: every row the figure draws, one column per field.
  * A figure drawn from several tables (layers with their own data) gets a `table` column.
