@@ -312,3 +312,18 @@ describe('figures draws every study it can', () => {
     expect(report).toContain('## S4 init-mnist');
   });
 });
+
+describe('a worker process that dies', () => {
+  it('is one line saying how it stopped and that finished units are kept', async () => {
+    const { WorkerPool } = await import('../src/train/pool.js');
+    const pool = new WorkerPool(1, { backend: 'wasm', mnistDir: defaultMnistDir() }, () => {});
+    const config = { ...hyperparameterSearch.profiles.quick, epochs: 200 };
+    const job = { study: 'hyperparameter-search', config, seed: 0, task: { unit: 'trial', key: '1:0', input: { stage: 1, trial: 0, hp: { lr: 1e-3, decay: 1e-6 } } } };
+    const running = pool.runUnits([job, { ...job, task: { ...job.task, key: '1:1' } }], () => {});
+    // kill the worker once it is busy with the first trial
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const pid of pool.pids()) process.kill(pid, 'SIGKILL');
+    await expect(running).rejects.toThrow(/^a worker process was killed by SIGKILL while running hyperparameter-search 1:0; the units finished so far are in the journal: run again with --resume$/);
+    pool.close();
+  });
+});

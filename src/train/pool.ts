@@ -49,7 +49,8 @@ export interface StudyJob {
 
 export type Job = UnitJob | StudyJob;
 
-export type Outcome = { ok: true; value: unknown } | { ok: false; error: string; userError: boolean };
+/** A job's value, or why it failed: an error it threw, or its worker process dying under it. */
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: string; userError: boolean; died?: boolean };
 
 interface Reply {
   id: number;
@@ -83,7 +84,7 @@ class Worker {
       const p = this.pending;
       this.pending = null;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      p?.resolve({ ok: false, userError: false, error: `a worker process ${how}${this.lastStderr ? `: ${this.lastStderr}` : ''}` });
+      p?.resolve({ ok: false, userError: false, died: true, error: `a worker process ${how}${this.lastStderr ? ` (its last words: ${this.lastStderr})` : ''}` });
     });
   }
 
@@ -137,10 +138,18 @@ export class WorkerPool {
     await this.run(
       jobs.map((j) => ({ job: { type: 'unit', ...j }, label: `${j.study} ${j.task.key}` })),
       (k, outcome) => {
-        if (!outcome.ok) throw outcome.userError ? new UserError(outcome.error) : new Error(outcome.error);
-        onValue(k, outcome.value);
+        if (outcome.ok) return onValue(k, outcome.value);
+        // A worker killed under a unit (out of memory, a signal) is not a bug of ours: say what
+        // happened and that the finished units are kept.
+        if (outcome.died) throw new UserError(`${outcome.error} while running ${jobs[k]!.study} ${jobs[k]!.task.key}; the units finished so far are in the journal: run again with --resume`, 1);
+        throw outcome.userError ? new UserError(outcome.error) : new Error(outcome.error);
       },
     );
+  }
+
+  /** The worker processes' ids (for tests that kill one). */
+  pids(): number[] {
+    return this.workers.map((w) => w.child.pid!).filter((p) => p !== undefined);
   }
 
   close(): void {
