@@ -34,6 +34,10 @@ export interface RunRequest {
   /** Continue the journal of an interrupted run; or discard it and start over. */
   resume: boolean;
   fresh: boolean;
+  /** A pool shared with other studies running at the same time (`all`); else one is made for `workers` > 1. */
+  pool?: WorkerPool;
+  /** The study's expected duration (ms, from its committed result): longer work is started first. */
+  expectedMs?: number;
   progress(label: string, total: number): ProgressTicker;
   log(line: string): void;
 }
@@ -64,8 +68,9 @@ export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ resu
   const environment = describeEnvironment();
   const backend = tf.getBackend() as BackendName;
   const hasUnits = study.units !== undefined && Object.keys(study.units).length > 0;
-  const pool = hasUnits && req.workers > 1 ? new WorkerPool(req.workers, { backend, mnistDir: req.mnistDir }, (line) => req.log(line.trim())) : null;
-  if (pool) req.log(`units run in ${req.workers} worker processes`);
+  const ownPool = !req.pool && hasUnits && req.workers > 1 ? new WorkerPool(req.workers, { backend, mnistDir: req.mnistDir }, (line) => req.log(line.trim())) : null;
+  const pool = req.pool ?? ownPool;
+  if (ownPool) req.log(`units run in ${req.workers} worker processes`);
   const t0 = performance.now();
   const runs: SeedRun[] = [];
   const claimsPerSeed: { seed: number; claims: ClaimCheck[] }[] = [];
@@ -86,6 +91,7 @@ export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ resu
         fresh: req.fresh,
         gitCommit: environment.gitCommit,
         pool,
+        expectedMs: req.expectedMs,
         context: { seed, mnist, cached: (key, make, dispose) => cache.get(key, make, dispose) },
         log: req.log,
       });
@@ -109,7 +115,7 @@ export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ resu
       }
     }
   } finally {
-    pool?.close();
+    ownPool?.close();
   }
   const result: StudyResult = {
     schemaVersion: SCHEMA_VERSION,

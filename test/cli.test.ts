@@ -167,6 +167,26 @@ describe('workers', () => {
     expect(b.claims).toEqual(a.claims);
   });
 
+  it('S5 scales and S6 variants as units in two worker processes give the same numbers as one process', async () => {
+    const runs = [
+      ['batchnorm', '--set', 'scales=[1,0.05,0.001]', '--set', 'epochs=3', '--set', 'trainSize=300'],
+      ['overfit', '--set', 'specs.plain.epochs=3', '--set', 'specs.weight-decay.epochs=3', '--set', 'specs.dropout.epochs=4', '--set', 'specs.dropout-control.epochs=4', '--set', 'testSize=500'],
+    ];
+    for (const args of runs) {
+      const one = join(scratch, `${args[0]}-w1`);
+      const two = join(scratch, `${args[0]}-w2`);
+      const r1 = await runCli('experiment.ts', [...args, '--profile', 'quick', '--name', 'u', '--quiet', '--out', one, '--workers', '1']);
+      const r2 = await runCli('experiment.ts', [...args, '--profile', 'quick', '--name', 'u', '--quiet', '--out', two, '--workers', '2']);
+      expect(r1.code, r1.stderr).toBe(0);
+      expect(r2.code, r2.stderr).toBe(0);
+      expect(r2.stderr).toContain('units run in 2 worker processes');
+      const a = readResult(join(one, 'runs', `${args[0]}.u.json`));
+      const b = readResult(join(two, 'runs', `${args[0]}.u.json`));
+      expect(b.runs[0]!.series).toEqual(a.runs[0]!.series);
+      expect(b.runs[0]!.summary).toEqual(a.runs[0]!.summary);
+    }
+  });
+
   it('several studies in two worker processes give the same numbers as one process', async () => {
     const one = join(scratch, 'w1');
     const two = join(scratch, 'w2');
@@ -175,7 +195,7 @@ describe('workers', () => {
     const r2 = await runCli('experiment.ts', [...studies, '--out', two, '--workers', '2']);
     expect(r1.code).toBe(0);
     expect(r2.code).toBe(0);
-    expect(r2.stdout).toContain('running 2 studies in 2 worker processes');
+    expect(r2.stdout).toContain('running 2 studies over 2 worker processes');
     for (const s of studies) {
       const a = readResult(join(one, `${s}.json`));
       const b = readResult(join(two, `${s}.json`));

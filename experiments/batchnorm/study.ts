@@ -16,7 +16,7 @@ import { Sgd } from '../../src/optim/optimizers.js';
 import { Rng } from '../../src/rng.js';
 import { comparing } from '../../src/claims.js';
 import { mean, roundTo } from '../../src/stats.js';
-import { defineStudy, type ClaimCheck, type KeyNumber } from '../../src/study.js';
+import { defineStudy, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
 import { trainEpochs, type Divergence, type Trainee } from '../../src/train/loop.js';
 import { batchnormFigures } from './figure.js';
@@ -104,6 +104,33 @@ export interface BatchnormSummary {
   majorityClassShare: number;
 }
 
+/** What one scale's BN and no-BN nets record (the unit's result). */
+interface ScaleRun {
+  accuracy: Record<Arm, number[]>;
+  divergedAt: Record<Arm, Divergence | null>;
+  msPerStep: number;
+}
+
+/** Scale i: a net with BN and one without, the same initial weights, trained on the same batches. */
+function trainScale(config: BatchnormConfig, i: number, ctx: UnitContext): ScaleRun {
+  const train = firstRows(ctx.mnist().train, config.trainSize);
+  // The lecture's "training accuracy": all trainSize images, evaluation mode.
+  const evalSet = ctx.cached('s5-eval', () => toBatch(train), disposeBatch);
+  const trainees: Trainee[] = ARMS.map((arm) => ({
+    name: arm,
+    // Same stream for both arms: identical initial weights.
+    net: mnistNet(config.hidden, { activation: 'relu', init: { std: config.scales[i]! }, batchNorm: arm === 'bn' }, Rng.stream(ctx.seed, `init:${i}`)),
+    optimizer: new Sgd(config.lr),
+  }));
+  const run = trainEpochs({ trainees, train, batchSize: config.batchSize, epochs: config.epochs, rng: Rng.stream(ctx.seed, 'batches'), evalSets: { train: evalSet } });
+  disposeTrainees(trainees);
+  return {
+    accuracy: { bn: run.accuracy.bn!.train!, plain: run.accuracy.plain!.train! },
+    divergedAt: { bn: run.divergedAt.bn ?? null, plain: run.divergedAt.plain ?? null },
+    msPerStep: run.msPerStep,
+  };
+}
+
 export const batchnorm = defineStudy<BatchnormConfig, BatchnormSeries, BatchnormSummary>({
   name: 'batchnorm',
   id: 'S5',
@@ -112,48 +139,36 @@ export const batchnorm = defineStudy<BatchnormConfig, BatchnormSeries, Batchnorm
   needsMnist: true,
   configSchema: BatchnormConfigSchema,
   profiles: { lecture, quick },
-  run(config, ctx) {
+  // Each scale (its BN and no-BN pair) is a unit of work: scales can run in parallel worker
+  // processes with the same numbers (a scale draws only from "init:<i>" and "batches").
+  units: { scale: (config, task, ctx) => trainScale(config, task.input as number, ctx) },
+  async run(config, ctx) {
     const train = firstRows(ctx.mnist().train, config.trainSize);
-    const evalSet = toBatch(train); // the lecture's "training accuracy": all trainSize images
     const accuracy: Record<Arm, number[][]> = { bn: [], plain: [] };
     const divergedAt: Record<Arm, (Divergence | null)[]> = { bn: [], plain: [] };
     const perScale: Record<string, ScaleSummary> = {};
-    const msPerStep: number[] = [];
-    const progress = ctx.progress('scales x epochs', config.scales.length * config.epochs);
+    const progress = ctx.progress('scales', config.scales.length);
+    const runs = await ctx.units.run<ScaleRun>(
+      config.scales.map((w, i) => ({ unit: 'scale', key: `${i}`, input: i })),
+      () => progress.tick(),
+    );
+    progress.done();
     config.scales.forEach((w, i) => {
-      const trainees: Trainee[] = ARMS.map((arm) => ({
-        name: arm,
-        // Same stream for both arms: identical initial weights.
-        net: mnistNet(config.hidden, { activation: 'relu', init: { std: w }, batchNorm: arm === 'bn' }, Rng.stream(ctx.seed, `init:${i}`)),
-        optimizer: new Sgd(config.lr),
-      }));
-      const run = trainEpochs({
-        trainees,
-        train,
-        batchSize: config.batchSize,
-        epochs: config.epochs,
-        rng: Rng.stream(ctx.seed, 'batches'),
-        evalSets: { train: evalSet },
-        onEpoch: () => progress.tick(),
-      });
+      const run = runs[i]!;
       const s: Partial<Record<Arm, ArmSummary>> = {};
       for (const arm of ARMS) {
-        const curve = run.accuracy[arm]!.train!;
+        const curve = run.accuracy[arm];
         accuracy[arm].push(curve);
-        divergedAt[arm].push(run.divergedAt[arm] ?? null);
+        divergedAt[arm].push(run.divergedAt[arm]);
         s[arm] = { final: curve[curve.length - 1]!, mean: roundTo(mean(curve), 6), max: Math.max(...curve), diverged: run.divergedAt[arm] !== null };
       }
       perScale[scaleKey(w)] = { w, bn: s.bn!, plain: s.plain! };
-      msPerStep.push(run.msPerStep);
       ctx.log(`w=${w.toPrecision(3)}: final accuracy BN ${s.bn!.final.toFixed(3)}, no BN ${s.plain!.final.toFixed(3)}${s.plain!.diverged ? ' (no-BN diverged)' : ''}${s.bn!.diverged ? ' (BN diverged)' : ''}`);
-      disposeTrainees(trainees);
     });
-    progress.done();
-    disposeBatch(evalSet);
     return {
       series: { scales: config.scales, accuracy, divergedAt },
       summary: { perScale, majorityClassShare: majorityShare(train.labels) },
-      timings: { msPerStep: roundTo(mean(msPerStep), 6) },
+      timings: { msPerStep: roundTo(mean(runs.map((r) => r.msPerStep)), 6) },
     };
   },
   // CI's guard (src/regression.ts): final training accuracy per scale, BN and not, +-0.05.

@@ -22,7 +22,7 @@ import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { Rng } from '../../src/rng.js';
 import { comparing } from '../../src/claims.js';
 import { mean, roundTo } from '../../src/stats.js';
-import { defineStudy, type ClaimCheck, type KeyNumber } from '../../src/study.js';
+import { defineStudy, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
 import { trainEpochs, type Divergence } from '../../src/train/loop.js';
 import { overfitFigures } from './figure.js';
@@ -141,6 +141,55 @@ export type OverfitSummary = { trainImages: number; testImages: number } & Parti
 /** Accuracies are multiples of 1/300 or 1/10,000: five decimals keep them exact enough and the JSON short. */
 const round5 = (x: number): number => roundTo(x, 5);
 
+/** What one variant's training records (the unit's result). */
+interface VariantRun {
+  train: number[];
+  test: number[];
+  divergedAt: Divergence | null;
+  evalPasses: number;
+  msPerStep: number;
+  evalMs: number;
+  wallMs: number;
+}
+
+/** One variant trained from its pair's streams, train and test accuracy every epoch. */
+function trainVariant(config: OverfitConfig, variant: Variant, ctx: UnitContext): VariantRun {
+  const evalSets = ctx.cached(
+    's6-eval',
+    () => {
+      const mnist = ctx.mnist();
+      return { train: toBatch(firstRows(mnist.train, config.trainSize)), test: toBatch(firstRows(mnist.test, config.testSize)) };
+    },
+    (sets) => {
+      disposeBatch(sets.train);
+      disposeBatch(sets.test);
+    },
+  );
+  const spec = config.specs[variant];
+  const net = mnistNet(config.hidden, { activation: 'relu', init: 'he', weightDecay: spec.weightDecay, dropout: spec.dropout }, Rng.stream(ctx.seed, `init:${spec.pair}`));
+  const optimizer = makeOptimizer('sgd', config.lr);
+  const t0 = performance.now();
+  const r = trainEpochs({
+    trainees: [{ name: variant, net, optimizer }],
+    train: firstRows(ctx.mnist().train, config.trainSize),
+    batchSize: config.batchSize,
+    epochs: spec.epochs,
+    rng: Rng.stream(ctx.seed, `batches:${spec.pair}`),
+    evalSets,
+  });
+  const wallMs = performance.now() - t0;
+  disposeTrainees([{ net, optimizer }]);
+  return {
+    train: r.accuracy[variant]!.train!,
+    test: r.accuracy[variant]!.test!,
+    divergedAt: r.divergedAt[variant] ?? null,
+    evalPasses: r.evalPasses,
+    msPerStep: r.msPerStep,
+    evalMs: r.evalMs,
+    wallMs,
+  };
+}
+
 export const overfit = defineStudy<OverfitConfig, OverfitSeries, OverfitSummary>({
   name: 'overfit',
   id: 'S6',
@@ -159,36 +208,26 @@ export const overfit = defineStudy<OverfitConfig, OverfitSeries, OverfitSummary>
       apply: (config, value) => ({ ...config, variants: VARIANTS.filter((v) => value === 'all' || v === value) }),
     },
   ],
-  run(config, ctx) {
-    const mnist = ctx.mnist();
-    const trainSplit = firstRows(mnist.train, config.trainSize);
-    const evalSets = { train: toBatch(trainSplit), test: toBatch(firstRows(mnist.test, config.testSize)) };
+  // Each variant is a unit of work: the four can run in parallel worker processes, with the
+  // same numbers (a variant draws only from its pair's named streams).
+  units: { variant: (config, task, ctx) => trainVariant(config, task.input as Variant, ctx) },
+  async run(config, ctx) {
     const accuracy: OverfitSeries['accuracy'] = {};
     const divergedAt: OverfitSeries['divergedAt'] = {};
     const summary: OverfitSummary = { trainImages: config.trainSize, testImages: config.testSize };
     const timings: Record<string, number> = {};
-    for (const variant of config.variants) {
+    const progress = ctx.progress('variants', config.variants.length);
+    const runs = await ctx.units.run<VariantRun>(
+      config.variants.map((variant) => ({ unit: 'variant', key: variant, input: variant })),
+      () => progress.tick(),
+    );
+    progress.done();
+    config.variants.forEach((variant, k) => {
       const spec = config.specs[variant];
-      const net = mnistNet(config.hidden, { activation: 'relu', init: 'he', weightDecay: spec.weightDecay, dropout: spec.dropout }, Rng.stream(ctx.seed, `init:${spec.pair}`));
-      const optimizer = makeOptimizer('sgd', config.lr);
-      const progress = ctx.progress(variant, spec.epochs);
-      const t0 = performance.now();
-      const r = trainEpochs({
-        trainees: [{ name: variant, net, optimizer }],
-        train: trainSplit,
-        batchSize: config.batchSize,
-        epochs: spec.epochs,
-        rng: Rng.stream(ctx.seed, `batches:${spec.pair}`),
-        evalSets,
-        onEpoch: () => progress.tick(),
-      });
-      const wallMs = performance.now() - t0;
-      progress.done();
-      disposeTrainees([{ net, optimizer }]);
-      const train = r.accuracy[variant]!.train!;
-      const test = r.accuracy[variant]!.test!;
+      const r = runs[k]!;
+      const { train, test } = r;
       accuracy[variant] = { train: train.map(round5), test: test.map(round5) };
-      divergedAt[variant] = r.divergedAt[variant] ?? null;
+      divergedAt[variant] = r.divergedAt;
       const first = train.findIndex((a) => a >= 1);
       const s: VariantSummary = {
         epochs: spec.epochs,
@@ -199,7 +238,7 @@ export const overfit = defineStudy<OverfitConfig, OverfitSeries, OverfitSummary>
         tailTest: mean(test.slice(-config.tail)),
         bestTest: Math.max(...test),
         firstEpochTrainAtOne: first < 0 ? null : first,
-        diverged: divergedAt[variant] !== null,
+        diverged: r.divergedAt !== null,
         evalPasses: r.evalPasses,
       };
       summary[variant] = s;
@@ -210,15 +249,13 @@ export const overfit = defineStudy<OverfitConfig, OverfitSeries, OverfitSummary>
         [`${variant}.evalMs`]: r.evalMs,
         [`${variant}.msPerEvalPass`]: r.evalMs / Math.max(1, r.evalPasses),
         [`${variant}.msEvalPerEpoch`]: msEvalPerEpoch,
-        [`${variant}.wallMs`]: wallMs,
+        [`${variant}.wallMs`]: r.wallMs,
       });
       ctx.log(
         `${variant}: train ${s.finalTrain.toFixed(3)} test ${s.finalTest.toFixed(4)} after ${spec.epochs} epochs; ` +
-          `evaluation ${msEvalPerEpoch.toFixed(1)} ms per epoch (${((100 * r.evalMs) / wallMs).toFixed(0)}% of ${(wallMs / 1000).toFixed(1)} s)`,
+          `evaluation ${msEvalPerEpoch.toFixed(1)} ms per epoch (${((100 * r.evalMs) / r.wallMs).toFixed(0)}% of ${(r.wallMs / 1000).toFixed(1)} s)`,
       );
-    }
-    disposeBatch(evalSets.train);
-    disposeBatch(evalSets.test);
+    });
     return { series: { accuracy, divergedAt }, summary, timings };
   },
   claims: (run, config) => overfitClaims(run.summary, config),

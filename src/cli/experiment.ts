@@ -118,10 +118,10 @@ export function planRuns(studies: AnyStudy[], a: Pick<RunArgs, 'profile' | 'set'
 const COMMITTED = join(import.meta.dirname, '..', '..', 'results');
 
 /**
- * Longest first, so parallel workers finish close together: each study's wall time as its
- * committed lecture result recorded it. A study without one (new) goes first: it may be long.
+ * Each study's wall time as its committed lecture result recorded it (ms). A study without one
+ * (new) counts as the longest: it may be long, and starting it late could leave a worker idle.
  */
-export function longestFirst(studies: AnyStudy[], dir = COMMITTED): AnyStudy[] {
+export function expectedDurations(studies: AnyStudy[], dir = COMMITTED): Map<string, number> {
   const duration = (s: AnyStudy): number => {
     const path = join(dir, resultFileName(s.name, 'lecture'));
     if (!existsSync(path)) return Infinity;
@@ -132,7 +132,13 @@ export function longestFirst(studies: AnyStudy[], dir = COMMITTED): AnyStudy[] {
       return Infinity;
     }
   };
-  return studies.map((s) => ({ s, d: duration(s) })).sort((a, b) => b.d - a.d).map((x) => x.s);
+  return new Map(studies.map((s) => [s.name, duration(s)]));
+}
+
+/** Longest first, so parallel workers finish close together. */
+export function longestFirst(studies: AnyStudy[], dir = COMMITTED): AnyStudy[] {
+  const d = expectedDurations(studies, dir);
+  return [...studies].sort((a, b) => d.get(b.name)! - d.get(a.name)!);
 }
 
 async function runCommand(a: RunArgs): Promise<number> {
@@ -181,42 +187,62 @@ async function runCommand(a: RunArgs): Promise<number> {
 }
 
 /**
- * Several studies at once, one worker process each at a time (longest first): each runs
- * exactly as a one-worker run would (same code, seed and backend: the same numbers). Their
- * progress lines come through prefixed with the study's name; each report is printed whole
- * when its study finishes.
+ * Several studies at once, over one pool of worker processes, longest work first. A study with
+ * units of work (S5's scales, S6's variants, S7's trials) runs here and sends its units to the
+ * pool; any other study goes to a worker whole. Every unit and study gives exactly the numbers
+ * it gives alone; progress lines come prefixed with the study's name, and each report is
+ * printed whole when its study finishes.
  */
 async function runInWorkers(plans: Plan[], a: RunArgs, backend: BackendName, mnistDir: string): Promise<number> {
-  const studies = plans.map((p) => p.study);
-  const queue = longestFirst(studies);
-  const planOf = (s: AnyStudy) => plans.find((p) => p.study === s)!;
+  const durations = expectedDurations(plans.map((p) => p.study));
+  const ordered = [...plans].sort((x, y) => durations.get(y.study.name)! - durations.get(x.study.name)!);
   const t0 = performance.now();
-  const size = Math.min(a.workers, studies.length);
-  process.stdout.write(`running ${studies.length} studies in ${size} worker processes (longest first: ${queue.map((s) => s.id).join(', ')})\n`);
-  const pool = new WorkerPool(size, { backend, mnistDir }, (line, label) => process.stderr.write(`[${label}] ${line.trim()}\n`));
-  const jobs = queue.map((study) => {
-    const job: StudyJob = {
-      type: 'study',
-      study: study.name,
-      request: { profile: a.profile, seed: a.seed, seeds: a.seeds, outDir: a.out, config: planOf(study).config, name: planOf(study).name, overrides: planOf(study).overrides, resume: a.resume, fresh: a.fresh, quiet: a.quiet },
-    };
-    return { job, label: study.name };
-  });
+  const size = a.workers;
+  const withUnits = ordered.filter((p) => p.study.units).map((p) => p.study.id);
+  process.stdout.write(
+    `running ${plans.length} studies over ${size} worker processes (longest first: ${ordered.map((p) => p.study.id).join(', ')}` +
+      `${withUnits.length ? `; the units of ${withUnits.join(', ')} spread over all of them` : ''})\n`,
+  );
+  const pool = new WorkerPool(size, { backend, mnistDir }, (line, label) => process.stderr.write(`[${label.split(' ')[0]}] ${line.trim()}\n`));
   let failures = 0;
   let failing = 0;
-  try {
-    await pool.run(jobs, (k, outcome) => {
-      const study = queue[k]!;
-      process.stdout.write(`\n${study.id} ${study.name} (${a.profile})\n`);
-      if (!outcome.ok) {
-        failures++;
-        process.stdout.write(`  failed: ${outcome.error}\n`);
-        return;
+  const report = (p: Plan, lines: string[], failed: number) => {
+    failing += failed;
+    process.stdout.write(`\n${p.study.id} ${p.study.name} (${a.profile}${p.name ? `; run '${p.name}'` : ''})\n${lines.join('\n')}\n`);
+  };
+  const fail = (p: Plan, error: string) => {
+    failures++;
+    process.stdout.write(`\n${p.study.id} ${p.study.name} (${a.profile})\n  failed: ${error}\n`);
+  };
+  const runOne = async (p: Plan): Promise<void> => {
+    const expectedMs = durations.get(p.study.name)!;
+    const common = { profile: a.profile, seed: a.seed, seeds: a.seeds, outDir: a.out, config: p.config, name: p.name, overrides: p.overrides, resume: a.resume, fresh: a.fresh };
+    if (p.study.units) {
+      const log = (line: string) => process.stderr.write(`[${p.study.name}] ${line}\n`);
+      try {
+        const { result, path } = await runStudy(p.study, {
+          ...common,
+          mnistDir,
+          workers: size,
+          pool,
+          expectedMs: Number.isFinite(expectedMs) ? expectedMs : 1e9,
+          progress: (label, total) => makeProgress(`[${p.study.name}] ${label}`, total, { quiet: a.quiet, lines: true }),
+          log,
+        });
+        report(p, describeOutcome(result, path), result.claims.filter((c) => !c.holds).length);
+      } catch (err) {
+        fail(p, err instanceof Error ? err.message.split('\n')[0]! : String(err));
       }
-      const value = outcome.value as { lines: string[]; failing: number };
-      failing += value.failing;
-      process.stdout.write(value.lines.join('\n') + '\n');
-    });
+      return;
+    }
+    const job: StudyJob = { type: 'study', study: p.study.name, request: { ...common, quiet: a.quiet } };
+    const outcome = await pool.submit(job, p.study.name, Number.isFinite(expectedMs) ? expectedMs : 1e9);
+    if (!outcome.ok) return fail(p, outcome.error);
+    const value = outcome.value as { lines: string[]; failing: number };
+    report(p, value.lines, value.failing);
+  };
+  try {
+    await Promise.all(ordered.map(runOne));
   } finally {
     pool.close();
   }

@@ -14,12 +14,13 @@ function formatSeconds(s: number): string {
   return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 }
 
-export function makeProgress(label: string, total: number, opts: { quiet?: boolean } = {}): ProgressTicker {
+export function makeProgress(label: string, total: number, opts: { quiet?: boolean; lines?: boolean } = {}): ProgressTicker {
   if (opts.quiet || total <= 0) return SILENT;
   const stream = process.stderr;
   const start = Date.now();
   let count = 0;
-  if (stream.isTTY) {
+  // Several loops running at once (studies side by side in `all`) print lines, not bars.
+  if (stream.isTTY && !opts.lines) {
     let bar: cliProgress.SingleBar | null = null;
     return {
       tick(n = 1) {

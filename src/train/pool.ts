@@ -66,6 +66,7 @@ class Worker {
   private pending: { id: number; resolve: (o: Outcome) => void } | null = null;
   private lastStderr = '';
   label = '';
+  dead = false;
 
   constructor(setup: WorkerSetup, onStderr: (line: string, label: string) => void) {
     this.child = fork(WORKER, [JSON.stringify(setup)], { execArgv: ['--import', TSX_LOADER], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
@@ -81,11 +82,16 @@ class Worker {
       }
     });
     this.child.on('exit', (code, signal) => {
+      this.dead = true;
       const p = this.pending;
       this.pending = null;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       p?.resolve({ ok: false, userError: false, died: true, error: `a worker process ${how}${this.lastStderr ? ` (its last words: ${this.lastStderr})` : ''}` });
     });
+  }
+
+  get busy(): boolean {
+    return this.pending !== null;
   }
 
   send(id: number, job: Job): Promise<Outcome> {
@@ -96,9 +102,22 @@ class Worker {
   }
 }
 
+interface Queued {
+  job: Job;
+  label: string;
+  /** Expected duration: the longest waiting job starts first. */
+  priority: number;
+  order: number;
+  /** Set when the run that queued it gave up: it is dropped instead of started. */
+  cancelled: () => boolean;
+  resolve: (o: Outcome) => void;
+}
+
 export class WorkerPool {
   private workers: Worker[] = [];
+  private queue: Queued[] = [];
   private nextId = 0;
+  private order = 0;
 
   constructor(
     readonly size: number,
@@ -108,25 +127,50 @@ export class WorkerPool {
   ) {}
 
   /**
-   * Runs every job, `size` at a time, and hands each outcome to `onOutcome` as it arrives. If
-   * `onOutcome` throws, no further job is started and the error is rethrown once the running
-   * ones have finished.
+   * Queues one job; it starts on the first free worker, longest expected duration first (ties:
+   * first queued). Several runs may queue into one pool at once: this is how `all` spreads
+   * every study's units and whole studies over the same workers.
    */
-  async run(jobs: { job: Job; label: string }[], onOutcome: (index: number, outcome: Outcome) => void): Promise<void> {
-    while (this.workers.length < Math.min(this.size, jobs.length)) this.workers.push(new Worker(this.setup, this.onStderr));
-    let next = 0;
+  submit(job: Job, label: string, priority = 0, cancelled: () => boolean = () => false): Promise<Outcome> {
+    return new Promise((resolve) => {
+      this.queue.push({ job, label, priority, order: this.order++, cancelled, resolve });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    this.workers = this.workers.filter((w) => !w.dead);
+    this.queue = this.queue.filter((q) => !q.cancelled());
+    while (this.queue.length > 0) {
+      let worker = this.workers.find((w) => !w.busy);
+      if (!worker && this.workers.length < this.size) this.workers.push((worker = new Worker(this.setup, this.onStderr)));
+      if (!worker) return;
+      this.queue.sort((a, b) => b.priority - a.priority || a.order - b.order);
+      const next = this.queue.shift()!;
+      worker.label = next.label;
+      void worker.send(this.nextId++, next.job).then((outcome) => {
+        next.resolve(outcome);
+        this.pump();
+      });
+    }
+  }
+
+  /**
+   * Runs every job and hands each outcome to `onOutcome` as it arrives. If `onOutcome` throws,
+   * this run's jobs not yet started are dropped and the error is rethrown once its running ones
+   * have finished.
+   */
+  async run(jobs: { job: Job; label: string; priority?: number }[], onOutcome: (index: number, outcome: Outcome) => void): Promise<void> {
     let failure: unknown = null;
+    const cancelled = () => failure !== null;
     await Promise.all(
-      this.workers.map(async (w) => {
-        while (failure === null && next < jobs.length) {
-          const k = next++;
-          w.label = jobs[k]!.label;
-          const outcome = await w.send(this.nextId++, jobs[k]!.job);
-          try {
-            onOutcome(k, outcome);
-          } catch (err) {
-            failure ??= err;
-          }
+      jobs.map(async (j, k) => {
+        const outcome = await this.submit(j.job, j.label, j.priority ?? 0, cancelled);
+        if (failure !== null) return;
+        try {
+          onOutcome(k, outcome);
+        } catch (err) {
+          failure ??= err;
         }
       }),
     );
@@ -134,9 +178,9 @@ export class WorkerPool {
   }
 
   /** Units of one study; each value goes to `onValue` as it arrives; a failed unit fails the run. */
-  async runUnits(jobs: Omit<UnitJob, 'type'>[], onValue: (index: number, value: unknown) => void): Promise<void> {
+  async runUnits(jobs: Omit<UnitJob, 'type'>[], onValue: (index: number, value: unknown) => void, priority = 0): Promise<void> {
     await this.run(
-      jobs.map((j) => ({ job: { type: 'unit', ...j }, label: `${j.study} ${j.task.key}` })),
+      jobs.map((j) => ({ job: { type: 'unit', ...j }, label: `${j.study} ${j.task.key}`, priority })),
       (k, outcome) => {
         if (outcome.ok) return onValue(k, outcome.value);
         // A worker killed under a unit (out of memory, a signal) is not a bug of ours: say what
@@ -159,5 +203,7 @@ export class WorkerPool {
       w.child.kill();
     }
     this.workers = [];
+    for (const q of this.queue) q.resolve({ ok: false, userError: false, error: 'the pool was closed before this job started' });
+    this.queue = [];
   }
 }

@@ -76,6 +76,8 @@ export interface UnitRunnerOptions {
   gitCommit: string | null;
   /** Runs units in worker processes; null: in this process. */
   pool: WorkerPool | null;
+  /** The study's expected duration (ms): a pool shared by several studies starts longer work first. */
+  expectedMs?: number;
   /** Context for units run in this process. */
   context: UnitContext;
   log(line: string): void;
@@ -172,6 +174,8 @@ export class JournaledUnits implements UnitRunner {
       await pool.runUnits(
         pending.map((i) => ({ study: this.o.study, config: this.o.config, seed: this.o.seed, task: tasks[i]! })),
         (k, value) => finish(pending[k]!, value),
+        // Each unit's expected share of its study's time.
+        (this.o.expectedMs ?? 0) / tasks.length,
       );
     } else {
       for (const i of pending) {

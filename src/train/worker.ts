@@ -1,13 +1,14 @@
 /**
  * A worker process of the pool (src/train/pool.ts). It selects the backend it is told, then
  * runs the jobs it is sent over the IPC channel, one at a time:
- *   - a unit of a study, with a context whose MNIST holds the training images only: units
- *     train and validate, the test set is read once, in the main process;
+ *   - a unit of a study (MNIST read once per worker, values a unit caches kept per study,
+ *     seed and config);
  *   - a whole study, exactly as `npm run experiment -- <study> --workers 1` would run it.
  * Progress and warnings go to stderr, which the pool relays.
  */
 import { selectBackend } from '../backend.js';
 import { loadMnist, type Mnist } from '../data/mnist.js';
+import { changesHash } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Profile } from '../results/schema.js';
 import { describeOutcome, runStudy } from '../runner.js';
@@ -20,7 +21,7 @@ import { UnitCache } from './units.js';
 const setup = JSON.parse(process.argv[2] ?? '{}') as WorkerSetup;
 await selectBackend(setup.backend);
 
-let trainOnly: Mnist | null = null;
+let mnist: Mnist | null = null;
 const cache = new UnitCache();
 
 function studyNamed(name: string) {
@@ -36,9 +37,9 @@ async function handle(job: Job): Promise<unknown> {
     if (!fn) throw new Error(`worker: ${job.study} has no unit '${job.task.unit}'`);
     const ctx: UnitContext = {
       seed: job.seed,
-      mnist: () => (trainOnly ??= loadMnist(setup.mnistDir, { withTest: false })),
-      // Keyed by seed too: a worker may serve several seeds of a study in turn.
-      cached: (key, make, dispose) => cache.get(`${job.seed}:${key}`, make, dispose),
+      mnist: () => (mnist ??= loadMnist(setup.mnistDir)),
+      // Keyed by seed and config too: a worker may serve several seeds or runs in turn.
+      cached: (key, make, dispose) => cache.get(`${job.study}:${job.seed}:${changesHash({ config: [job.config, null] })}:${key}`, make, dispose),
     };
     return fn(job.config, job.task, ctx);
   }
