@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { count, hiddenLayers, positive, trainImages } from '../../src/config.js';
 import { firstRows } from '../../src/data/mnist.js';
-import { disposeTrainees, mnistNet } from '../../src/nn/mnist-net.js';
+import { disposeTrainees, hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { Sgd } from '../../src/optim/optimizers.js';
 import { Rng } from '../../src/rng.js';
 import { comparing } from '../../src/claims.js';
@@ -41,7 +41,7 @@ const lectureScales = logspace(0, -4, 16);
 
 const lecture: BatchnormConfig = {
   trainSize: 1000,
-  hidden: [100, 100, 100, 100, 100],
+  hidden: hiddenOf(5),
   lr: 0.01,
   batchSize: 100,
   epochs: 20,

@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { count, hiddenLayers, range, share } from '../../src/config.js';
+import { hiddenOf } from '../../src/nn/mnist-net.js';
 import { Rng } from '../../src/rng.js';
 import { comparing } from '../../src/claims.js';
 import { spearmanCritical } from '../../src/stats.js';
@@ -54,11 +55,14 @@ export const HyperparameterSearchConfigSchema = z.strictObject({
 export type HyperparameterSearchConfig = z.infer<typeof HyperparameterSearchConfigSchema>;
 
 const lecture: HyperparameterSearchConfig = {
+  // The lecture's data: 500 images, a fifth of them (100) for validation.
   subsetSize: 500,
   validationShare: 0.2,
-  hidden: [100, 100, 100, 100, 100, 100],
+  // Its 7-layer net, trained with SGD in batches of 100 for 50 epochs per trial.
+  hidden: hiddenOf(6),
   batchSize: 100,
   epochs: 50,
+  // 100 trials per stage; a second, narrowed stage is ours (coarse to fine).
   trials: 100,
   stages: 2,
   // The lecture's 10^U(-6,-2) and 10^U(-8,-4).

@@ -11,9 +11,9 @@ import { z } from 'zod';
 import { count, hiddenLayers, initScheme, positive, trainImages } from '../../src/config.js';
 import { firstRows, gatherRows } from '../../src/data/mnist.js';
 import { initLabel } from '../../src/nn/init.js';
-import { mnistNet } from '../../src/nn/mnist-net.js';
+import { hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
-import { lossCurves, lossFigure, type LossSeries } from '../../src/plot/loss-curves.js';
+import { lossStudyViews, type LossSeries } from '../../src/plot/loss-curves.js';
 import { comparing } from '../../src/claims.js';
 import { finalLossAndTestAccuracy } from '../../src/regression.js';
 import { Rng } from '../../src/rng.js';
@@ -59,7 +59,7 @@ export const EXPLODE_ABOVE = 10 * LN10;
 
 const lecture: InitMnistConfig = {
   trainSize: 60000,
-  hidden: [100, 100, 100, 100],
+  hidden: hiddenOf(4),
   batchSize: 128,
   iterations: 2000,
   lr: 0.01,
@@ -231,14 +231,10 @@ export const initMnist = defineStudy<InitMnistConfig, InitMnistSeries, InitMnist
   },
   // CI's guard (src/regression.ts): each init's final loss (when it has one) and test accuracy.
   keyNumbers: (run) => finalLossAndTestAccuracy(run.summary),
-  figures: (result) => [
-    lossFigure(result, {
-      name: result.study,
-      title: 'S4 Weight init on MNIST: training loss',
-      caption: 'Training loss per iteration (smoothed), one curve per weight init; y from 0 to 2.5 as in the lecture.',
-      yMax: 2.5,
-      labels: LABELS,
-    }),
-  ],
-  curves: (run) => lossCurves(run.series, LABELS, 2.5),
+  ...lossStudyViews({
+    title: 'S4 Weight init on MNIST: training loss',
+    caption: 'Training loss per iteration (smoothed), one curve per weight init; y from 0 to 2.5 as in the lecture.',
+    yMax: 2.5,
+    labels: LABELS,
+  }),
 });

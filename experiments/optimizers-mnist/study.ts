@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { count, hiddenLayers, ratePerOptimizer, trainImages } from '../../src/config.js';
 import { firstRows } from '../../src/data/mnist.js';
-import { mnistNet } from '../../src/nn/mnist-net.js';
+import { hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer, type OptimizerName } from '../../src/optim/optimizers.js';
-import { lossCurves, lossFigure, type LossSeries } from '../../src/plot/loss-curves.js';
+import { lossStudyViews, type LossSeries } from '../../src/plot/loss-curves.js';
 import { comparing } from '../../src/claims.js';
 import { listText } from '../../src/format.js';
 import { finalLossAndTestAccuracy } from '../../src/regression.js';
@@ -33,7 +33,7 @@ export type OptimizersMnistConfig = z.infer<typeof OptimizersMnistConfigSchema>;
 
 const lecture: OptimizersMnistConfig = {
   trainSize: 60000,
-  hidden: [100, 100, 100, 100],
+  hidden: hiddenOf(4),
   batchSize: 128,
   iterations: 2000,
   // SGD 0.01, Momentum 0.01, AdaGrad 0.01, Adam 0.001 are the lecture's; Nesterov and RMSprop are its extra rows.
@@ -118,14 +118,10 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig, LossSeries, Op
   },
   // CI's guard (src/regression.ts): each optimizer's final loss and test accuracy.
   keyNumbers: (run) => finalLossAndTestAccuracy(run.summary),
-  figures: (result) => [
-    lossFigure(result, {
-      name: result.study,
-      title: 'S2 Update rules on MNIST: training loss',
-      caption: 'Training loss per iteration (smoothed), one curve per update rule; y from 0 to 1 as in the lecture.',
-      yMax: 1,
-      labels: LABELS,
-    }),
-  ],
-  curves: (run) => lossCurves(run.series, LABELS, 1),
+  ...lossStudyViews({
+    title: 'S2 Update rules on MNIST: training loss',
+    caption: 'Training loss per iteration (smoothed), one curve per update rule; y from 0 to 1 as in the lecture.',
+    yMax: 1,
+    labels: LABELS,
+  }),
 });

@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { count, hiddenLayers, positive, share, testImages, trainImages } from '../../src/config.js';
 import { firstRows } from '../../src/data/mnist.js';
-import { disposeTrainees, mnistNet } from '../../src/nn/mnist-net.js';
+import { disposeTrainees, hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { Rng } from '../../src/rng.js';
 import { comparing } from '../../src/claims.js';
@@ -68,7 +68,7 @@ export type OverfitConfig = z.infer<typeof OverfitConfigSchema>;
 const lecture: OverfitConfig = {
   trainSize: 300,
   testSize: 10000,
-  hidden: [100, 100, 100, 100, 100, 100],
+  hidden: hiddenOf(6),
   lr: 0.01,
   batchSize: 100,
   specs: {

@@ -71,6 +71,20 @@ export function strictFlags<T>(y: Argv<T>, stringFlags: readonly string[] = STRI
   }, true);
 }
 
+/**
+ * What every command's parser ends with: unknown flags refused, --help and -h, no --version,
+ * help wrapped to the terminal, and every failure one line (`fail`, default failAsUserError).
+ */
+export function commandDefaults<T>(y: Argv<T>, fail: (msg: string | undefined, err: Error | undefined) => never = failAsUserError): Argv<T> {
+  return y
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail(fail);
+}
+
 /** yargs' failure handler for every command: one line (UserError), never the whole help. */
 export function failAsUserError(msg: string | undefined, err: Error | undefined): never {
   if (err instanceof UserError) throw err;

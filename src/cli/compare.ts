@@ -15,7 +15,7 @@ import { figureCsv, writeFigure, FIGURE_FORMATS, type FigureFormat } from '../pl
 import { keyNumbersOf } from '../regression.js';
 import { RUNS_DIR, readResult } from '../results/store.js';
 import { findStudy } from '../../experiments/index.js';
-import { failAsUserError, oneOf, strictFlags } from './args.js';
+import { commandDefaults, oneOf, strictFlags } from './args.js';
 import { scaleOf } from './figures.js';
 import { runMain } from './main.js';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -100,7 +100,7 @@ async function compareCommand(a: CompareArgs): Promise<number> {
 
 export async function compareCli(argv: string[]): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
-  await strictFlags(yargs(argv))
+  await commandDefaults(strictFlags(yargs(argv)))
     .scriptName('npm run compare --')
     .usage('$0 <result.json|folder> <result.json|folder>...  [options]\n\nOverlays two or more runs of one study and tabulates what differs between them.')
     .command(
@@ -119,11 +119,6 @@ export async function compareCli(argv: string[]): Promise<number> {
       },
     )
     .example('$0 results/optimizers-mnist.json results/runs/optimizers-mnist.lecture-9e20bb78.json', 'SGD at lr 0.01 against lr 0.1')
-    .strict()
-    .help()
-    .alias('h', 'help')
-    .version(false)
-    .fail(failAsUserError)
     .parseAsync();
   return exit;
 }

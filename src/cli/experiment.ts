@@ -15,7 +15,7 @@ import { describeOutcome, mnistFrom, runStudy } from '../runner.js';
 import type { AnyStudy } from '../study.js';
 import { WorkerPool, type StudyJob } from '../train/pool.js';
 import { STUDIES, findStudy } from '../../experiments/index.js';
-import { failAsUserError, integerAtLeast, oneOf, strictFlags } from './args.js';
+import { commandDefaults, failAsUserError, integerAtLeast, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
 import { checkRunInputs } from './preflight.js';
 import { makeProgress } from './progress.js';
@@ -254,7 +254,11 @@ async function runInWorkers(plans: Plan[], a: RunArgs, backend: BackendName, mni
 
 export async function experimentCli(argv: string[]): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
-  await strictFlags(yargs(argv))
+  await commandDefaults(strictFlags(yargs(argv)), (msg, err) => {
+    // `--lr 0.1` is a natural first try: point at the way settings are changed.
+    if (!err && msg?.startsWith('Unknown argument')) throw new UserError(`${msg}: study settings are changed with --set <path>=<value> (see --print-config for the paths; --help for flags)`);
+    return failAsUserError(msg, err);
+  })
     .scriptName('npm run experiment --')
     .usage('$0 <study...> | all | list  [options]')
     .command('list', 'list the studies, one line each', (y) => y, () => {
@@ -273,16 +277,6 @@ export async function experimentCli(argv: string[]): Promise<number> {
     .example('$0 all --profile quick', 'every study, small and fast')
     .example('$0 optimizers-mnist --set lr.sgd=0.1', 'what if SGD used lr 0.1? -> results/runs/optimizers-mnist.lecture-<hash>.json')
     .example('$0 overfit --set specs.dropout.dropout=0.5 --variant dropout --print-config', 'the config such a run would use')
-    .strict()
-    .help()
-    .alias('h', 'help')
-    .version(false)
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .fail((msg, err) => {
-      // `--lr 0.1` is a natural first try: point at the way settings are changed.
-      if (!err && msg?.startsWith('Unknown argument')) throw new UserError(`${msg}: study settings are changed with --set <path>=<value> (see --print-config for the paths; --help for flags)`);
-      failAsUserError(msg, err);
-    })
     .parseAsync();
   return exit;
 }

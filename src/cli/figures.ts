@@ -20,7 +20,7 @@ import { RUNS_DIR, ensureWritableDir, readResult, resultFileName } from '../resu
 import { writeFileAtomic } from '../store/atomic.js';
 import { typedResult } from '../study.js';
 import { STUDIES, findStudy } from '../../experiments/index.js';
-import { failAsUserError, oneOf, strictFlags } from './args.js';
+import { commandDefaults, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
 
 export interface Skipped {
@@ -279,7 +279,7 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
 
 export async function figuresCli(argv: string[]): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
-  await strictFlags(yargs(argv))
+  await commandDefaults(strictFlags(yargs(argv)))
     .scriptName('npm run figures --')
     .usage('$0 [study...]  [options]\n\nDraws each study\'s figures from its result JSON (SVG, PNG and the Vega-Lite spec) and rewrites the reports.')
     .command(
@@ -306,12 +306,6 @@ export async function figuresCli(argv: string[]): Promise<number> {
     .example('$0', 'every result in results/ -> results/figures/, results/REPORT.md (quick and named runs beside them)')
     .example('$0 optimizers-mnist --scale 4 --format png', 'only S2\'s figure, as a PNG four times the SVG\'s size')
     .example('$0 --out results/runs --csv', 'named runs of another folder, with their data as CSV')
-    .strict()
-    .help()
-    .alias('h', 'help')
-    .version(false)
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .fail(failAsUserError)
     .parseAsync();
   return exit;
 }

@@ -7,6 +7,9 @@ import type { Optimizer } from '../optim/optimizers.js';
 import type { Rng } from '../rng.js';
 import { Mlp, type MlpSpec } from './mlp.js';
 
+/** `layers` hidden layers of `width` units: hiddenOf(4) is the 5-layer net's, hiddenOf(6) the 7-layer net's. */
+export const hiddenOf = (layers: number, width = 100): number[] => Array.from({ length: layers }, () => width);
+
 export function mnistNet(hidden: readonly number[], spec: Omit<MlpSpec, 'sizes'>, initRng: Rng): Mlp {
   return new Mlp({ sizes: [IMAGE_SIZE, ...hidden, NUM_CLASSES], ...spec }, initRng);
 }

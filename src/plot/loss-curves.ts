@@ -63,6 +63,17 @@ export function lossCurves(series: LossSeries, labels: Record<string, string> = 
   return [{ panel: 'training loss', x: 'iteration', y: 'loss (smoothed)', yDomain: yMax === undefined ? undefined : [0, yMax], lines: curveKeys(series.loss, labels).map((k) => ({ name: labels[k] ?? k, y: smoothKaiser(series.loss[k]!) })) }];
 }
 
+/**
+ * What a study that records loss curves (S2, S4) shows: one loss figure and the same curves
+ * for compare and CSV, with the lecture's y range and legend labels.
+ */
+export function lossStudyViews(o: Omit<LossFigureOptions, 'name'>) {
+  return {
+    figures: (result: LossResult) => [lossFigure(result, { ...o, name: result.study })],
+    curves: (run: { series: LossSeries }) => lossCurves(run.series, o.labels, o.yMax),
+  };
+}
+
 export function lossFigure(result: LossResult, o: LossFigureOptions): Figure {
   const rows = lossRows(result, o.labels);
   // Every curve keeps its legend entry, also one that diverged at once and has nothing to draw.
