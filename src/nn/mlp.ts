@@ -11,6 +11,10 @@
  * Dropout follows the lecture's (not inverted) form: in training each unit is kept with
  * probability 1-ratio and not rescaled; at evaluation every unit is used and scaled by
  * (1-ratio), so the expected activation matches.
+ *
+ * Training: `gradients` runs the forward pass and a hand-written backward pass, layer by
+ * layer (layers.ts), with no gradient tape; `gradientsTape` differentiates `loss` with tfjs's
+ * tape instead and is the reference it must match bit for bit (test/backward.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
@@ -47,7 +51,7 @@ export interface MlpSpec {
   dropout?: number;
   /** L2 strength lambda of 0.5*lambda*sum(W^2). */
   weightDecay?: number;
-  /** Use tfjs's own matMul gradient instead of the explicit-transpose dense op (benchmarks, tests). */
+  /** Use tfjs's own matMul gradient, through the tape, instead of our dense op and hand-written backward (benchmarks, tests). */
   tfjsGradient?: boolean;
 }
 
@@ -134,6 +138,7 @@ export class Mlp {
   /**
    * Logits for a batch. Call inside tf.tidy (or a gradient function). `xT`, the batch
    * transposed, lets the first layer of a training step skip the gradient for its input.
+   * Training steps do not come here (see backprop); evaluation and the tape reference do.
    */
   logits(x: tf.Tensor2D, mode: Mode, xT?: tf.Tensor2D): tf.Tensor2D {
     const { activation, dropout, tfjsGradient } = this.spec;
@@ -144,7 +149,8 @@ export class Mlp {
       const b = this.biases[l] as tf.Tensor1D;
       const hidden = l < last - 1;
       const bn = this.bn[l];
-      // Fuse the activation into the affine kernel where nothing stands between them.
+      // Fuse the activation into the affine kernel where nothing stands between them (it
+      // fuses in evaluation; under the gradient tape tfjs runs it as matMul + add + activation).
       const fused: FusedActivation = hidden && !bn && !tfjsGradient && (activation === 'relu' || activation === 'sigmoid') ? activation : 'linear';
       let a: tf.Tensor2D;
       if (tfjsGradient) a = denseTfjsGrad(h, w, b);
