@@ -2,12 +2,12 @@
  * The hand-written backward pass (Mlp.gradients, src/nn/layers.ts) against the gradient tape
  * (Mlp.gradientsTape, tf.variableGrads): bit for bit, not "close". Two copies of each network
  * start from the same weights, see the same real MNIST batches and draw the same dropout
- * masks; one trains on the new core, the other on the tape. Every loss of every step and
- * every gradient of every step, and every parameter (and BN's running statistics) every 25
- * steps, must have identical float32 bits.
+ * masks; one trains on the new core, the other on the tape. Every loss of every step, every
+ * gradient of the first 5 steps, and every parameter (and BN's running statistics) every 10
+ * steps must have identical float32 bits.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { defaultMnistDir, loadMnist } from '../src/data/mnist.js';
 import type { Activation } from '../src/nn/activation.js';
 import { Mlp, type MlpSpec } from '../src/nn/mlp.js';
@@ -23,8 +23,11 @@ const LR: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.05, nesterov: 
 
 /** Every parameter and running statistic of a net, as raw float32 bits. */
 function state(net: Mlp): Uint32Array[] {
-  const ts: tf.Tensor[] = [...net.params(), ...net.bn.flatMap((l) => [l.runningMean, l.runningVar])];
-  return ts.map((t) => new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+  return [...net.params(), ...net.bn.flatMap((l) => [l.runningMean, l.runningVar])].map(rawBits);
+}
+
+function rawBits(t: tf.Tensor): Uint32Array {
+  return new Uint32Array(Float32Array.from(t.dataSync()).buffer);
 }
 
 function firstDifference(a: Uint32Array[], b: Uint32Array[]): string | null {
@@ -70,14 +73,14 @@ function compare(activation: Activation, v: Variant, optimizer: OptimizerName): 
       const r = tape.gradientsTape(b.x, b.y, xT);
       disposeBatch(b);
       if (bits(a.loss) !== bits(r.loss)) throw new Error(`${where}: step ${step}: loss ${a.loss} (ours) vs ${r.loss} (tape)`);
-      const ga = a.grads.map((g) => new Uint32Array(Float32Array.from(g.dataSync()).buffer));
-      const gr = r.grads.map((g) => new Uint32Array(Float32Array.from(g.dataSync()).buffer));
-      const gd = firstDifference(ga, gr);
-      if (gd) throw new Error(`${where}: step ${step}: gradient differs at ${gd}`);
+      if (step < 5) {
+        const gd = firstDifference(a.grads.map(rawBits), r.grads.map(rawBits));
+        if (gd) throw new Error(`${where}: step ${step}: gradient differs at ${gd}`);
+      }
       optOurs.update(ours.params(), a.grads);
       optTape.update(tape.params(), r.grads);
       tf.dispose([...a.grads, ...r.grads]);
-      if (step % 25 === 24) {
+      if (step % 10 === 9) {
         const d = firstDifference(state(ours), state(tape));
         if (d) throw new Error(`${where}: step ${step}: weights differ at ${d}`);
       }
@@ -91,6 +94,10 @@ function compare(activation: Activation, v: Variant, optimizer: OptimizerName): 
 }
 
 describe('hand-written backward pass vs the gradient tape: bit-identical over 200 steps', () => {
+  // The tests are synchronous; give the event loop a turn between them so vitest's worker can
+  // answer its parent (otherwise a long file trips its RPC timeout).
+  afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
+
   for (const activation of ['relu', 'sigmoid', 'tanh'] as const) {
     for (const v of VARIANTS) {
       for (const o of v.optimizers) it(`${activation}, ${v.name}, ${o}`, () => compare(activation, v, o));

@@ -14,6 +14,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * The sum over the batch (rows) of a matrix, as the product ones(1 x n) times it: the same
+ * bits as tf.sum(x, 0), which the tape uses (both add the rows one after another, starting
+ * from zero, and multiplying by one is exact; test/backward.test.ts checks it over every
+ * step), and about three times faster on wasm, whose Sum over axis 0 transposes first.
+ */
+export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
+  const [n, d] = x.shape;
+  return tf.reshape(tf.matMul(tf.ones([1, n]), x), [d]);
+}
+
 // --- Affine: out = x W + b ---------------------------------------------------------------
 
 /**
@@ -46,7 +57,7 @@ export function affineBackward(dout: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D
   return {
     dx: needDx ? (tf.matMul(dout, tf.transpose(w)) as tf.Tensor2D) : null,
     dW: tf.matMul(xT ?? tf.transpose(x), dout),
-    db: tf.sum(dout, 0) as tf.Tensor1D,
+    db: sumRows(dout),
   };
 }
 
@@ -131,17 +142,17 @@ export function batchNormForward(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Te
 export function batchNormBackward(dout: tf.Tensor2D, cache: BatchNormCache): { dx: tf.Tensor2D; dgamma: tf.Tensor1D; dbeta: tf.Tensor1D } {
   const { xc, std, xhat, gamma } = cache;
   const n = xc.shape[0];
-  const dbeta = tf.sum(dout, 0) as tf.Tensor1D;
-  const dgamma = tf.sum(tf.mul(dout, xhat), 0) as tf.Tensor1D;
+  const dbeta = sumRows(dout);
+  const dgamma = sumRows(tf.mul(dout, xhat) as tf.Tensor2D);
   const dxhat = tf.mul(dout, gamma);
   // xhat = xc / std
   const dxcNorm = tf.div(dxhat, std);
-  const dstd = tf.neg(tf.div(tf.sum(tf.mul(dxhat, xc), 0), tf.square(std)));
+  const dstd = tf.neg(tf.div(sumRows(tf.mul(dxhat, xc) as tf.Tensor2D), tf.square(std)));
   // std = sqrt(var + eps); var = mean(xc^2)
   const dvar = tf.div(dstd, tf.mul(std, 2));
   const dxcVar = tf.mul(tf.div(dvar, n), tf.mul(xc, 2));
   // xc = x - mean, once in the normalisation, once in the variance
-  const dmean = tf.add(tf.neg(tf.sum(dxcNorm, 0)), tf.neg(tf.sum(dxcVar, 0)));
+  const dmean = tf.add(tf.neg(sumRows(dxcNorm as tf.Tensor2D)), tf.neg(sumRows(dxcVar as tf.Tensor2D)));
   const dx = tf.add(tf.add(dxcNorm, dxcVar), tf.div(dmean, n)) as tf.Tensor2D;
   return { dx, dgamma, dbeta };
 }
