@@ -151,7 +151,7 @@ async function bench(argv: string[]): Promise<number> {
     .scriptName('npm run bench --')
     .usage('$0 [--rounds N] [--json]\n\nms per training step (5-layer net and S7 net): numpy vs tfjs\'s own gradient vs the tape core vs ours; one S7 trial; evaluation of 10,000 test images.')
     .option('rounds', { describe: 'interleaved rounds per step figure (each 20 steps per core, 4 for tfjs\'s own gradient)', default: 7, coerce: integerAtLeast('rounds', 1) })
-    .option('trials', { describe: 'S7 trials per core (the median is reported)', default: 3, coerce: integerAtLeast('trials', 1) })
+    .option('trials', { describe: 'S7 trials per core, interleaved (the median is reported)', default: 5, coerce: integerAtLeast('trials', 1) })
     .option('backend', { describe: 'tfjs backend', default: 'auto', coerce: oneOf('backend', BACKEND_CHOICES) })
     .option('mnist-dir', { type: 'string', describe: 'folder with the MNIST IDX files' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
