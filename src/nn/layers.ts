@@ -14,13 +14,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/** Backends on which ones(1 x n) times x is checked to give tf.sum(x, 0)'s bits (test/backward*.test.ts). */
+const SUM_AS_PRODUCT = new Set(['wasm', 'cpu']);
+
 /**
- * The sum over the batch (rows) of a matrix, as the product ones(1 x n) times it: the same
- * bits as tf.sum(x, 0), which the tape uses (both add the rows one after another, starting
- * from zero, and multiplying by one is exact; test/backward.test.ts checks it over every
- * step), and about three times faster on wasm, whose Sum over axis 0 transposes first.
+ * The sum over the batch (rows) of a matrix. On wasm and cpu as the product ones(1 x n) times
+ * it: the same bits as tf.sum(x, 0), which the tape uses (both add the rows one after
+ * another, starting from zero, and multiplying by one is exact; the bit tests check it), and
+ * about three times faster on wasm, whose Sum over axis 0 transposes first. Elsewhere (native
+ * TensorFlow may sum in another order) tf.sum itself.
  */
 export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
+  if (!SUM_AS_PRODUCT.has(tf.getBackend())) return tf.sum(x, 0) as tf.Tensor1D;
   const [n, d] = x.shape;
   return tf.reshape(tf.matMul(tf.ones([1, n]), x), [d]);
 }
