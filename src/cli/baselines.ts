@@ -14,22 +14,18 @@ import { resolveMnistDir } from '../data/mnist.js';
 import { UserError } from '../errors.js';
 import { BASELINE_DIR, baselineFrom, readBaseline, writeBaseline } from '../regression.js';
 import { mnistFrom } from '../runner.js';
-import { failAsUserError, oneOf, strictFlags } from './args.js';
+import { commandDefaults, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
 import { runQuickProfile } from '../regression.js';
 
 async function baselines(argv: string[]): Promise<number> {
-  const a = await strictFlags(yargs(argv))
+  const a = await commandDefaults(strictFlags(yargs(argv)))
     .scriptName('npm run baselines --')
     .usage('$0 [study...]\n\nReruns the quick profile (seed 0) of every study, or of those named, and rewrites results/baselines/quick/<study>.json.')
     .command('$0 [studies..]', false, (y) => y.positional('studies', { type: 'string', array: true, describe: 'study names (default: all)' }))
     .option('backend', { default: 'wasm', coerce: oneOf('backend', BACKEND_CHOICES), describe: 'backend the baselines are measured on' })
     .option('mnist-dir', { type: 'string', describe: 'folder with the MNIST IDX files' })
     .option('verbose', { type: 'boolean', default: false })
-    .strict()
-    .help()
-    .version(false)
-    .fail(failAsUserError)
     .parseAsync();
   const names = ((a.studies as string[] | undefined) ?? []).map(String);
   const studies = names.length === 0 ? STUDIES : names.map((n) => findStudy(n) ?? (() => { throw new UserError(`unknown study '${n}' (known: ${STUDIES.map((s) => s.name).join(', ')})`); })());

@@ -1,16 +1,19 @@
 /**
- * The affine layer `x W + b`, optionally followed by its activation, with a hand-written
- * gradient.
+ * The affine layer `x W + b`, optionally followed by its activation, as a tfjs op with a
+ * hand-written gradient, for the gradient tape: Mlp.gradientsTape (the reference the
+ * tape-free training pass of layers.ts is tested against, bit for bit) differentiates it.
  *
  * Why: on the wasm backend only plain 2-D matMul runs through XNNPACK. tfjs's own gradient of
  * matMul asks for transposed operands (transposeA/transposeB), which take a loop about ten
  * times slower (DESIGN.md "Facts"). Here the operand is transposed explicitly first, so both
  * gradient products are plain matMuls:
  *   dx = dy W^T,   dW = x^T dy,   db = sum over rows of dy.
- * Two more savings, each measured in `npm run bench`:
- *   - the forward pass is one fused kernel (matMul + bias + ReLU/sigmoid);
- *   - for the first layer, whose input is data, dx is never computed (it is the largest of
- *     the three products and nobody needs it).
+ * For the first layer, whose input is data, dx is never computed.
+ *
+ * The forward asks tf.fused.matMul for matMul + bias + ReLU/sigmoid in one kernel, but while
+ * the tape records (gradient depth > 0) tfjs fuses only a linear activation: with ReLU or
+ * sigmoid it runs matMul, add and the activation as three kernels (and the fused kernel would
+ * round differently). Outside the tape (evaluation) the whole thing is one kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -11,6 +11,10 @@
  * Dropout follows the lecture's (not inverted) form: in training each unit is kept with
  * probability 1-ratio and not rescaled; at evaluation every unit is used and scaled by
  * (1-ratio), so the expected activation matches.
+ *
+ * Training: `gradients` runs the forward pass and a hand-written backward pass, layer by
+ * layer (layers.ts), with no gradient tape; `gradientsTape` differentiates `loss` with tfjs's
+ * tape instead and is the reference it must match bit for bit (test/backward.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
@@ -18,6 +22,21 @@ import { activate, type Activation } from './activation.js';
 import { dense, denseOnData, denseTfjsGrad, type FusedActivation } from './dense.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { initWeights, type InitScheme } from './init.js';
+import {
+  affineBackward,
+  affineForward,
+  batchNormBackward,
+  batchNormForward,
+  dropoutBackward,
+  dropoutForward,
+  reluBackward,
+  sigmoidBackward,
+  softmaxWithLossBackward,
+  softmaxWithLossForward,
+  tanhBackward,
+  weightDecayBackward,
+  weightDecayLoss,
+} from './layers.js';
 
 export const BN_EPS = 1e-6;
 export const BN_MOMENTUM = 0.9;
@@ -32,7 +51,7 @@ export interface MlpSpec {
   dropout?: number;
   /** L2 strength lambda of 0.5*lambda*sum(W^2). */
   weightDecay?: number;
-  /** Use tfjs's own matMul gradient instead of the explicit-transpose dense op (benchmarks, tests). */
+  /** Use tfjs's own matMul gradient, through the tape, instead of our dense op and hand-written backward (benchmarks, tests). */
   tfjsGradient?: boolean;
 }
 
@@ -97,17 +116,21 @@ export class Mlp {
     return tf.tensor2d(mask, [rows, cols]);
   }
 
+  /** Running statistics follow the batch statistics with momentum BN_MOMENTUM. */
+  private updateRunningStats(layer: BnLayer, mean: tf.Tensor, variance: tf.Tensor): void {
+    tf.tidy(() => {
+      layer.runningMean.assign(tf.add(tf.mul(layer.runningMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
+      layer.runningVar.assign(tf.add(tf.mul(layer.runningVar, BN_MOMENTUM), tf.mul(variance, 1 - BN_MOMENTUM)));
+    });
+  }
+
   private batchNorm(a: tf.Tensor2D, layer: BnLayer, mode: Mode): tf.Tensor2D {
     if (mode === 'eval') {
       return tf.add(tf.mul(tf.div(tf.sub(a, layer.runningMean), tf.sqrt(tf.add(layer.runningVar, BN_EPS))), layer.gamma), layer.beta);
     }
     const { mean, variance } = tf.moments(a, 0);
-    // Running statistics follow the batch statistics. The assignment is not on the path to
-    // the loss, so backpropagation never reaches it.
-    tf.tidy(() => {
-      layer.runningMean.assign(tf.add(tf.mul(layer.runningMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
-      layer.runningVar.assign(tf.add(tf.mul(layer.runningVar, BN_MOMENTUM), tf.mul(variance, 1 - BN_MOMENTUM)));
-    });
+    // The assignment is not on the path to the loss, so backpropagation never reaches it.
+    this.updateRunningStats(layer, mean, variance);
     const xhat = tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, BN_EPS)));
     return tf.add(tf.mul(xhat, layer.gamma), layer.beta);
   }
@@ -115,6 +138,7 @@ export class Mlp {
   /**
    * Logits for a batch. Call inside tf.tidy (or a gradient function). `xT`, the batch
    * transposed, lets the first layer of a training step skip the gradient for its input.
+   * Training steps do not come here (see backprop); evaluation and the tape reference do.
    */
   logits(x: tf.Tensor2D, mode: Mode, xT?: tf.Tensor2D): tf.Tensor2D {
     const { activation, dropout, tfjsGradient } = this.spec;
@@ -125,7 +149,8 @@ export class Mlp {
       const b = this.biases[l] as tf.Tensor1D;
       const hidden = l < last - 1;
       const bn = this.bn[l];
-      // Fuse the activation into the affine kernel where nothing stands between them.
+      // Fuse the activation into the affine kernel where nothing stands between them (it
+      // fuses in evaluation; under the gradient tape tfjs runs it as matMul + add + activation).
       const fused: FusedActivation = hidden && !bn && !tfjsGradient && (activation === 'relu' || activation === 'sigmoid') ? activation : 'linear';
       let a: tf.Tensor2D;
       if (tfjsGradient) a = denseTfjsGrad(h, w, b);
@@ -154,14 +179,105 @@ export class Mlp {
 
   /**
    * The training-mode loss before the update and its gradient for every parameter of
-   * params(), in that order; the caller disposes the gradients.
+   * params(), in that order; the caller disposes the gradients. A hand-written backward pass,
+   * layer by layer (layers.ts), with no gradient tape; bit-identical to gradientsTape.
    */
   gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D, xT?: tf.Tensor2D): { loss: number; grads: tf.Tensor[] } {
+    if (this.spec.tfjsGradient) return this.gradientsTape(x, yOneHot, xT);
+    const out = tf.tidy(() => this.backprop(x, yOneHot, xT));
+    const loss = out.loss.dataSync()[0]!;
+    out.loss.dispose();
+    return { loss, grads: out.grads };
+  }
+
+  /**
+   * The same through tfjs's gradient tape (tf.variableGrads over `loss`): the reference the
+   * hand-written pass is tested against, bit for bit, and a gradient check's subject.
+   */
+  gradientsTape(x: tf.Tensor2D, yOneHot: tf.Tensor2D, xT?: tf.Tensor2D): { loss: number; grads: tf.Tensor[] } {
     const params = this.params();
     const { value, grads } = tf.variableGrads(() => this.loss(x, yOneHot, 'train', xT), params);
     const loss = value.dataSync()[0]!;
     value.dispose();
     return { loss, grads: params.map((p) => grads[p.name]!) };
+  }
+
+  /**
+   * One training-mode forward pass, keeping what each layer's backward needs, then the
+   * backward pass from the loss down to the first layer. Runs the same kernels the tape runs
+   * for `loss(x, y, 'train')` and its gradient (see layers.ts), minus the tape's bookkeeping.
+   */
+  private backprop(x: tf.Tensor2D, yOneHot: tf.Tensor2D, xT?: tf.Tensor2D): { loss: tf.Scalar; grads: tf.Tensor[] } {
+    const { activation, dropout } = this.spec;
+    const lambda = this.spec.weightDecay ?? 0;
+    const last = this.weights.length;
+    const inputs: tf.Tensor2D[] = [];
+    /** Per hidden layer, what stands between its affine output and the next layer's input, in forward order. */
+    const after: ((d: tf.Tensor2D) => tf.Tensor2D)[][] = [];
+    const bnGrads: { dgamma: tf.Tensor1D; dbeta: tf.Tensor1D }[] = [];
+    let h = x;
+    let logits: tf.Tensor2D | null = null;
+    for (let l = 0; l < last; l++) {
+      inputs.push(h);
+      const w = this.weights[l] as tf.Tensor2D;
+      const b = this.biases[l] as tf.Tensor1D;
+      const hidden = l < last - 1;
+      const bn = this.bn[l];
+      // The dense op's fused activation (see logits): under the tape it runs as matMul + add + act.
+      const withDense = hidden && !bn && (activation === 'relu' || activation === 'sigmoid');
+      const a = affineForward(h, w, b, withDense ? 'separate' : 'fused');
+      if (!hidden) {
+        logits = a;
+        break;
+      }
+      const back: ((d: tf.Tensor2D) => tf.Tensor2D)[] = [];
+      if (withDense) {
+        const y = (activation === 'relu' ? tf.relu(a) : tf.sigmoid(a)) as tf.Tensor2D;
+        back.push(activation === 'relu' ? (d) => reluBackward(d, y) : (d) => sigmoidBackward(d, y));
+        h = y;
+      } else {
+        let z = a;
+        if (bn) {
+          const f = batchNormForward(a, bn.gamma as tf.Tensor1D, bn.beta as tf.Tensor1D, BN_EPS);
+          this.updateRunningStats(bn, f.mean, f.variance);
+          back.push((d) => {
+            const g = batchNormBackward(d, f.cache);
+            bnGrads[l] = g;
+            return g.dx;
+          });
+          z = f.out;
+        }
+        const y = activate(activation, z) as tf.Tensor2D;
+        if (activation === 'relu') back.push((d) => reluBackward(d, z));
+        else if (activation === 'sigmoid') back.push((d) => sigmoidBackward(d, y));
+        else back.push((d) => tanhBackward(d, y));
+        h = y;
+      }
+      if (dropout) {
+        const mask = this.dropoutMask(h.shape[0], h.shape[1], dropout);
+        h = dropoutForward(h, mask);
+        back.push((d) => dropoutBackward(d, mask));
+      }
+      after.push(back);
+    }
+    const { loss: ce, logProb } = softmaxWithLossForward(logits!, yOneHot);
+    const loss = lambda === 0 ? ce : (tf.add(ce, weightDecayLoss(this.weights, lambda)) as tf.Scalar);
+
+    const grads: tf.Tensor[][] = [];
+    let d = softmaxWithLossBackward(logProb, yOneHot);
+    for (let l = last - 1; l >= 0; l--) {
+      const w = this.weights[l] as tf.Tensor2D;
+      const g = affineBackward(d, inputs[l]!, w, l > 0, l === 0 ? xT : undefined);
+      const dW = lambda === 0 ? g.dW : weightDecayBackward(g.dW, w, lambda);
+      if (l > 0) {
+        d = g.dx!;
+        const back = after[l - 1]!;
+        for (let k = back.length - 1; k >= 0; k--) d = back[k]!(d);
+      }
+      const bnG = bnGrads[l];
+      grads[l] = bnG ? [dW, g.db, bnG.dgamma, bnG.dbeta] : [dW, g.db];
+    }
+    return { loss, grads: grads.flat() };
   }
 
   /** The loss in evaluation mode, as a number (the lecture records this after each update). */
