@@ -39,6 +39,15 @@ export interface ReportInput {
   skipped: { file: string; reason: string }[];
 }
 
+/**
+ * A run's own work (ms): its seeds' wall time less the time spent waiting for worker processes
+ * shared with other studies, plus its units' compute time. Files without it: the wall time.
+ */
+export function workMsOf(r: Pick<StudyResult, 'runs' | 'durationMs'>): number {
+  const work = r.runs.map((run) => run.timings.workMs);
+  return work.every((w) => typeof w === 'number') ? work.reduce((a, b) => a + b!, 0) : r.durationMs;
+}
+
 /** Markdown table cells cannot hold a pipe or a line break. */
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
@@ -75,6 +84,12 @@ function regenerate(r: StudyResult): string {
   return `npm run experiment -- ${r.study}${r.profile === 'quick' ? ' --profile quick' : ''}${seeds}${sets.join('')}${r.name !== null ? ` --name ${r.name}` : ''}`;
 }
 
+/** Where the wall time is far from the run's own work (it shared workers with other studies), both. */
+function timeNote(r: StudyResult): string {
+  const work = workMsOf(r);
+  return Math.abs(work - r.durationMs) > 0.2 * r.durationMs ? ` (work ${formatDuration(work)}: it shared the worker processes with other studies)` : '';
+}
+
 function heading(study: ReportStudy, r: StudyResult): string {
   return `${study.id} ${study.name}: ${study.title}${r.name !== null ? ` (run ${r.name})` : ''}`;
 }
@@ -96,7 +111,7 @@ function studySection(study: ReportStudy, entry: ReportEntry): string[] {
   out.push(
     `**Run:** ${r.profile} profile, ${seedsText(r)}; backend ${env.backend} (tfjs ${env.tfjsVersion}, Node ${env.nodeVersion}, ` +
       `${env.platform}, ${env.cpuCount} x ${env.cpu}); commit ${env.gitCommit ? env.gitCommit.slice(0, 10) : 'unknown'}; ` +
-      `started ${r.startedAt}; wall time ${formatDuration(r.durationMs)}. Result file: [${entry.file}](${entry.file}). ` +
+      `started ${r.startedAt}; wall time ${formatDuration(r.durationMs)}${timeNote(r)}. Result file: [${entry.file}](${entry.file}). ` +
       `Regenerate: \`${regenerate(r)}\` then \`npm run figures\`.`,
     '',
   );
@@ -126,7 +141,7 @@ export function buildReport(input: ReportInput): string {
       'Each study: its figure, the lecture claims with holds/FAILS and the numbers behind them, and how it was run. ' +
       'Timings come from a shared 2-core machine unless the run says otherwise.',
     '',
-    '| study | claims holding | seeds | backend | wall time |',
+    '| study | claims holding | seeds | backend | work time |',
     '|---|---|---|---|---|',
   ];
   for (const s of input.studies) {
@@ -137,7 +152,7 @@ export function buildReport(input: ReportInput): string {
       const held = r.claims.filter((c) => c.holds).length;
       const verdict = held === r.claims.length ? `${held}/${r.claims.length}` : `${held}/${r.claims.length} (**${r.claims.length - held} FAIL**)`;
       const label = `${s.id} ${s.name}${r.name !== null ? ` (${r.name})` : ''}`;
-      out.push(`| [${label}](#${anchor(heading(s, r))}) | ${verdict} | ${r.seeds.length} | ${r.environment.backend} | ${formatDuration(r.durationMs)} |`);
+      out.push(`| [${label}](#${anchor(heading(s, r))}) | ${verdict} | ${r.seeds.length} | ${r.environment.backend} | ${formatDuration(workMsOf(r))} |`);
     }
   }
   out.push('');

@@ -107,7 +107,10 @@ export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ resu
       const s0 = performance.now();
       try {
         const run = await study.run(config, ctx);
-        runs.push({ seed, durationMs: performance.now() - s0, timings: run.timings ?? {}, series: run.series, summary: run.summary });
+        const durationMs = performance.now() - s0;
+        // The seed's work, whatever else shared the workers meanwhile (see UnitRunner.times).
+        const workMs = durationMs - units.times.waitMs + units.times.unitMs;
+        runs.push({ seed, durationMs, timings: { ...(run.timings ?? {}), workMs }, series: run.series, summary: run.summary });
         claimsPerSeed.push({ seed, claims: study.claims(run, config) });
       } finally {
         units.close(false);

@@ -118,16 +118,19 @@ export function planRuns(studies: AnyStudy[], a: Pick<RunArgs, 'profile' | 'set'
 const COMMITTED = join(import.meta.dirname, '..', '..', 'results');
 
 /**
- * Each study's wall time as its committed lecture result recorded it (ms). A study without one
- * (new) counts as the longest: it may be long, and starting it late could leave a worker idle.
+ * Each study's work as its committed lecture result recorded it (ms; its wall time in files
+ * without it). A study without one (new) counts as the longest: it may be long, and starting it
+ * late could leave a worker idle.
  */
 export function expectedDurations(studies: AnyStudy[], dir = COMMITTED): Map<string, number> {
   const duration = (s: AnyStudy): number => {
     const path = join(dir, resultFileName(s.name, 'lecture'));
     if (!existsSync(path)) return Infinity;
     try {
-      const d = (JSON.parse(readFileSync(path, 'utf8')) as { durationMs?: unknown }).durationMs;
-      return typeof d === 'number' ? d : Infinity;
+      const r = JSON.parse(readFileSync(path, 'utf8')) as { durationMs?: unknown; runs?: { timings?: { workMs?: unknown } }[] };
+      const work = r.runs?.map((run) => run.timings?.workMs);
+      if (work && work.length > 0 && work.every((w) => typeof w === 'number')) return (work as number[]).reduce((a, b) => a + b, 0);
+      return typeof r.durationMs === 'number' ? r.durationMs : Infinity;
     } catch {
       return Infinity;
     }

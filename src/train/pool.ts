@@ -50,7 +50,7 @@ export interface StudyJob {
 export type Job = UnitJob | StudyJob;
 
 /** A job's value, or why it failed: an error it threw, or its worker process dying under it. */
-export type Outcome = { ok: true; value: unknown } | { ok: false; error: string; userError: boolean; died?: boolean };
+export type Outcome = { ok: true; value: unknown; /** the job's own compute time in its worker */ ms?: number } | { ok: false; error: string; userError: boolean; died?: boolean };
 
 interface Reply {
   id: number;
@@ -178,11 +178,11 @@ export class WorkerPool {
   }
 
   /** Units of one study; each value goes to `onValue` as it arrives; a failed unit fails the run. */
-  async runUnits(jobs: Omit<UnitJob, 'type'>[], onValue: (index: number, value: unknown) => void, priority = 0): Promise<void> {
+  async runUnits(jobs: Omit<UnitJob, 'type'>[], onValue: (index: number, value: unknown, ms: number) => void, priority = 0): Promise<void> {
     await this.run(
       jobs.map((j) => ({ job: { type: 'unit', ...j }, label: `${j.study} ${j.task.key}`, priority })),
       (k, outcome) => {
-        if (outcome.ok) return onValue(k, outcome.value);
+        if (outcome.ok) return onValue(k, outcome.value, outcome.ms ?? 0);
         // A worker killed under a unit (out of memory, a signal) is not a bug of ours: say what
         // happened and that the finished units are kept.
         if (outcome.died) throw new UserError(`${outcome.error} while running ${jobs[k]!.study} ${jobs[k]!.task.key}; the units finished so far are in the journal: run again with --resume`, 1);

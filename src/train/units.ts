@@ -39,6 +39,12 @@ export interface UnitRunner {
   checkpoint<T>(key: string, value: T): T;
   /** Units computed by this run and units read from the journal, so far. */
   readonly counts: { ran: number; fromJournal: number };
+  /**
+   * Time spent: the units' own compute time (wherever they ran) and the time this process
+   * waited for worker processes. A run's work is its wall time less the waiting plus the units'
+   * compute time: with a pool shared by several studies, waiting includes other studies' turns.
+   */
+  readonly times: { unitMs: number; waitMs: number };
 }
 
 /** What a resumed journal must match: a journal of another study, config, seed or backend is refused. */
@@ -96,6 +102,7 @@ export class JournaledUnits implements UnitRunner {
   private readonly done = new Map<string, unknown>();
   private readonly checkpoints = new Map<string, unknown>();
   readonly counts = { ran: 0, fromJournal: 0 };
+  readonly times = { unitMs: 0, waitMs: 0 };
 
   constructor(private readonly o: UnitRunnerOptions) {}
 
@@ -171,18 +178,29 @@ export class JournaledUnits implements UnitRunner {
     };
     const { pool } = this.o;
     if (pool && pending.length > 1) {
+      const w0 = performance.now();
       await pool.runUnits(
         pending.map((i) => ({ study: this.o.study, config: this.o.config, seed: this.o.seed, task: tasks[i]! })),
-        (k, value) => finish(pending[k]!, value),
+        (k, value, ms) => {
+          this.times.unitMs += ms;
+          finish(pending[k]!, value);
+        },
         // Each unit's expected share of its study's time.
         (this.o.expectedMs ?? 0) / tasks.length,
       );
+      this.times.waitMs += performance.now() - w0;
     } else {
       for (const i of pending) {
         const task = tasks[i]!;
         const fn = this.o.units[task.unit];
         if (!fn) throw new Error(`${this.o.study} has no unit '${task.unit}'`);
-        finish(i, fn(this.o.config, task, this.o.context));
+        const t0 = performance.now();
+        const value = fn(this.o.config, task, this.o.context);
+        const ms = performance.now() - t0;
+        // Counted as the unit's compute time and as waiting: the run's own work is the rest.
+        this.times.unitMs += ms;
+        this.times.waitMs += ms;
+        finish(i, value);
         // A hard kill between units loses nothing; give waiting timers and messages a turn.
         await breathe();
       }

@@ -68,7 +68,9 @@ process.on('message', (message: { id: number; job: Job }) => {
   void (async () => {
     let outcome: Outcome;
     try {
-      outcome = { ok: true, value: await handle(message.job) };
+      const t0 = performance.now();
+      const value = await handle(message.job);
+      outcome = { ok: true, value, ms: performance.now() - t0 };
     } catch (err) {
       outcome = { ok: false, userError: err instanceof UserError, error: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
     }
