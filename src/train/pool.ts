@@ -148,7 +148,11 @@ export class WorkerPool {
       this.queue.sort((a, b) => b.priority - a.priority || a.order - b.order);
       const next = this.queue.shift()!;
       worker.label = next.label;
-      void worker.send(this.nextId++, next.job).then((outcome) => {
+      const w = worker;
+      void w.send(this.nextId++, next.job).then((outcome) => {
+        // A whole study leaves its worker with that study's memory (the wasm heap only grows):
+        // the next job gets a fresh process (a second or two to start, against minutes of work).
+        if (next.job.type === 'study') this.retire(w);
         next.resolve(outcome);
         this.pump();
       });
@@ -189,6 +193,12 @@ export class WorkerPool {
         throw outcome.userError ? new UserError(outcome.error) : new Error(outcome.error);
       },
     );
+  }
+
+  private retire(w: Worker): void {
+    w.dead = true;
+    w.child.removeAllListeners('exit');
+    if (w.child.connected) w.child.disconnect();
   }
 
   /** The worker processes' ids (for tests that kill one). */

@@ -23,6 +23,7 @@ await selectBackend(setup.backend);
 
 let mnist: Mnist | null = null;
 const cache = new UnitCache();
+let cachedRun = '';
 
 function studyNamed(name: string) {
   const study = findStudy(name);
@@ -35,11 +36,17 @@ async function handle(job: Job): Promise<unknown> {
     const study = studyNamed(job.study);
     const fn = study.units?.[job.task.unit];
     if (!fn) throw new Error(`worker: ${job.study} has no unit '${job.task.unit}'`);
+    // What a unit caches (evaluation tensors) belongs to one run of one study and seed: when
+    // the worker moves on to another, the old values are freed.
+    const run = `${job.study}:${job.seed}:${changesHash({ config: [job.config, null] })}`;
+    if (run !== cachedRun) {
+      cache.clear();
+      cachedRun = run;
+    }
     const ctx: UnitContext = {
       seed: job.seed,
       mnist: () => (mnist ??= loadMnist(setup.mnistDir)),
-      // Keyed by seed and config too: a worker may serve several seeds or runs in turn.
-      cached: (key, make, dispose) => cache.get(`${job.study}:${job.seed}:${changesHash({ config: [job.config, null] })}:${key}`, make, dispose),
+      cached: (key, make, dispose) => cache.get(key, make, dispose),
     };
     return fn(job.config, job.task, ctx);
   }
