@@ -12,7 +12,7 @@ import { trainEpochs } from '../src/train/loop.js';
 import { disposeBatch, toBatch } from '../src/train/batches.js';
 import { batchnorm, logspace, type BatchnormConfig } from '../experiments/batchnorm/study.js';
 import { loadMnist, defaultMnistDir } from '../src/data/mnist.js';
-import { testContext } from './helpers/context.js';
+import { runInTest } from './helpers/context.js';
 
 type Mat = Float64Array; // row-major
 
@@ -321,11 +321,11 @@ describe('S5 batchnorm study', () => {
   it('runs at a tiny size, repeats exactly for a seed, and states its claims with numbers', async () => {
     const mnist = loadMnist(defaultMnistDir());
     const config: BatchnormConfig = { ...batchnorm.profiles.quick, trainSize: 200, scales: [1, 0.05, 1e-4], epochs: 3 };
-    const ctx = (seed: number) => testContext({ study: batchnorm, config, mnist: () => mnist, seed }).ctx;
+    const run = (seed: number) => runInTest(batchnorm, config, () => mnist, { seed });
     const start = tf.memory().numTensors;
-    const a = await batchnorm.run(config, ctx(0));
+    const a = await run(0);
     expect(tf.memory().numTensors).toBe(start);
-    const b = await batchnorm.run(config, ctx(0));
+    const b = await run(0);
     expect(b.series).toEqual(a.series);
     const acc = a.series.accuracy;
     expect(acc.bn).toHaveLength(3);

@@ -7,7 +7,7 @@ import { UserError } from '../src/errors.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { Rng } from '../src/rng.js';
 import { mnistFrom } from '../src/runner.js';
-import { testContext } from './helpers/context.js';
+import { runInTest } from './helpers/context.js';
 import { disposeBatch, toBatch } from '../src/train/batches.js';
 
 function summary(train: number, test: number, firstEpochTrainAtOne: number | null = null): VariantSummary {
@@ -210,14 +210,14 @@ describe('a short real run', () => {
     },
     tail: 2,
   };
-  const ctx = (seed: number) => testContext({ study: overfit, config: tiny, mnist: () => mnistFrom(resolveMnistDir()), seed }).ctx;
+  const run = (seed: number, config = tiny) => runInTest(overfit, config, () => mnistFrom(resolveMnistDir()), { seed });
 
   it('records one train and one test accuracy per epoch for each variant, and frees its tensors', async () => {
     mnistFrom(resolveMnistDir());
     const before = tf.memory().numTensors;
-    const run = await overfit.run(tiny, ctx(0));
+    const r = await run(0);
     expect(tf.memory().numTensors).toBe(before);
-    const acc = run.series.accuracy;
+    const acc = r.series.accuracy;
     expect(Object.keys(acc)).toEqual([...VARIANTS]);
     for (const v of VARIANTS) {
       expect(acc[v]!.train).toHaveLength(tiny.specs[v].epochs);
@@ -225,21 +225,21 @@ describe('a short real run', () => {
       for (const a of [...acc[v]!.train, ...acc[v]!.test]) expect(a >= 0 && a <= 1).toBe(true);
       // 300 training images: accuracies are multiples of 1/300 (to the 5 decimals recorded).
       for (const a of acc[v]!.train) expect(Math.abs(a * 300 - Math.round(a * 300))).toBeLessThan(0.01);
-      const s = run.summary[v]!;
+      const s = r.summary[v]!;
       expect(s.evalPasses).toBe(2 * tiny.specs[v].epochs);
-      expect(run.timings![`${v}.msPerEvalPass`]).toBeGreaterThan(0);
+      expect(r.timings![`${v}.msPerEvalPass`]).toBeGreaterThan(0);
     }
-    expect(overfit.claims(run, tiny).map((c) => c.id)).toEqual(['plain-overfits', 'weight-decay-narrows-gap', 'dropout-narrows-gap', 'dropout-fits-later']);
+    expect(overfit.claims(r, tiny).map((c) => c.id)).toEqual(['plain-overfits', 'weight-decay-narrows-gap', 'dropout-narrows-gap', 'dropout-fits-later']);
   });
 
   it('gives a variant run alone exactly its numbers in a run of all four, and repeats for a seed', async () => {
-    const all = (await overfit.run(tiny, ctx(3))).series.accuracy;
-    const again = (await overfit.run(tiny, ctx(3))).series.accuracy;
+    const all = (await run(3)).series.accuracy;
+    const again = (await run(3)).series.accuracy;
     expect(again).toEqual(all);
-    const alone = (await overfit.run({ ...tiny, variants: ['dropout'] }, ctx(3))).series.accuracy;
+    const alone = (await run(3, { ...tiny, variants: ['dropout'] })).series.accuracy;
     expect(Object.keys(alone)).toEqual(['dropout']);
     expect(alone.dropout).toEqual(all.dropout);
-    const other = (await overfit.run({ ...tiny, variants: ['dropout'] }, ctx(4))).series.accuracy;
+    const other = (await run(4, { ...tiny, variants: ['dropout'] })).series.accuracy;
     expect(other.dropout).not.toEqual(all.dropout);
   });
 });
