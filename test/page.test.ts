@@ -16,7 +16,8 @@ import { readResult } from '../src/results/store.js';
 import { STUDIES } from '../experiments/index.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'results');
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; CHROMIUM_PATH points elsewhere (a missing path shows the skip, or the failure under CI). */
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const HAVE_BROWSER = existsSync(CHROMIUM);
 const MUST_RUN = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 if (!HAVE_BROWSER && !MUST_RUN) console.warn(`page.test.ts: browser test skipped, no ${CHROMIUM}: enable it with \`apt-get install chromium\``);
