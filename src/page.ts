@@ -231,7 +231,9 @@ tr.holds td:first-child { color: #1a7f37; } tr.fails td:first-child { color: #c0
 table.claims td:last-child { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 figure { margin: 1em 0; } figcaption { font-style: italic; color: #444; } .links { font-style: normal; font-size: 13px; }
 .warn { color: #c0392b; } pre { background: #f6f6f6; padding: .6em; overflow: auto; max-height: 30em; font-size: 12px; }
-.hint { color: #555; font-size: 14px; } #vg-tooltip-element td.value { font-family: "DejaVu Sans Mono", monospace; }
+.hint { color: #555; font-size: 14px; }
+body #vg-tooltip-element.light-theme { background-color: #fff; border: 1px solid #999; font-size: 13px; box-shadow: 2px 2px 6px rgba(0, 0, 0, 0.25); }
+body #vg-tooltip-element td.value { font-family: "DejaVu Sans Mono", monospace; }
 `;
 
 export function buildPage(input: PageInput, scripts: { name: string; text: string }[]): string {
