@@ -72,7 +72,7 @@ function carries(unit: Json, field: string): boolean {
  *  - a legend-bound point selection per legend field, and an opacity condition on every mark
  *    carrying that field: unselected series are hidden (opacity 0);
  *  - x zoom and pan (an interval selection bound to the scales) where a line is drawn over a
- *    quantitative x, with its marks clipped to the plot;
+ *    quantitative x (iterations, epochs) whose ticks are not fixed, with its marks clipped to the plot;
  *  - tooltips with the datum's fields: on points, bars and rects directly, and on lines through
  *    an invisible point on every vertex (a line is one path: hovering it cannot tell its points apart).
  */
@@ -91,7 +91,11 @@ export function interactive(spec: TopLevelSpec): TopLevelSpec {
         params.push({ owner: u, param: { name, select: { type: 'point', fields: [field] }, bind: 'legend' } });
       }
     }
-    const lineOverX = units.some((u) => markType(u) === 'line' && isObj((u.encoding as Json | undefined)?.x) && ((u.encoding as Json).x as Json).type === 'quantitative');
+    const lineOverX = units.some((u) => {
+      const x = (u.encoding as Json | undefined)?.x;
+      // An axis with fixed tick values (S1's plane) is a fixed frame, not a time axis to zoom into.
+      return markType(u) === 'line' && isObj(x) && x.type === 'quantitative' && !(isObj(x.axis) && Array.isArray(x.axis.values));
+    });
     for (const u of units) {
       const mark = (isObj(u.mark) ? { ...u.mark } : { type: u.mark }) as Json;
       const type = mark.type as string;
