@@ -91,11 +91,12 @@ export function interactive(spec: TopLevelSpec): TopLevelSpec {
         params.push({ owner: u, param: { name, select: { type: 'point', fields: [field] }, bind: 'legend' } });
       }
     }
-    const lineOverX = units.some((u) => {
+    const timeLine = units.find((u) => {
       const x = (u.encoding as Json | undefined)?.x;
       // An axis with fixed tick values (S1's plane) is a fixed frame, not a time axis to zoom into.
       return markType(u) === 'line' && isObj(x) && x.type === 'quantitative' && !(isObj(x.axis) && Array.isArray(x.axis.values));
     });
+    const lineOverX = timeLine !== undefined;
     for (const u of units) {
       const mark = (isObj(u.mark) ? { ...u.mark } : { type: u.mark }) as Json;
       const type = mark.type as string;
@@ -122,7 +123,7 @@ export function interactive(spec: TopLevelSpec): TopLevelSpec {
         out.push(hover);
       }
     }
-    if (lineOverX) params.push({ owner: units[0], param: { name: `zoom${++n}`, select: { type: 'interval', encodings: ['x'] }, bind: 'scales' } });
+    if (timeLine) params.push({ owner: timeLine, param: { name: `zoom${++n}`, select: { type: 'interval', encodings: ['x'] }, bind: 'scales' } });
     for (const { owner, param } of params as { owner: Json; param: Json }[]) owner.params = [...((owner.params as Json[] | undefined) ?? []), param];
     return out;
   };
