@@ -24,7 +24,8 @@ beforeAll(() => {
   // ATOMIC_TEST_NO_MOUNT=1 runs the shim path on a machine that could mount (to check it).
   if (process.env.ATOMIC_TEST_NO_MOUNT === '1') return;
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { stdio: 'pipe' });
+    // 4 MiB: room for a quick result and its figures, report and page (which inlines ~0.8 MB of vega).
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt], { stdio: 'pipe' });
     mounted = true;
   } catch (err) {
     process.stderr.write(`atomic.test: cannot mount a tmpfs (${String((err as Error).message).split('\n')[0]}): full-disk cases use the fault-injecting fs shim instead\n`);

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectResults, figuresCli, figuresFor, planFigures, reportFor } from '../src/cli/figures.js';
+import { collectResults, figuresCli, figuresFor, pageFor, planFigures, reportFor } from '../src/cli/figures.js';
 import { renderSpec } from '../src/plot/render.js';
 import { besselI0, kaiserWindow, smoothKaiser } from '../src/plot/smooth.js';
 import { readFontWidths, textWidth } from '../src/plot/text-width.js';
@@ -179,6 +179,9 @@ describe('REPORT.md', () => {
       }
     }
     expect(readFileSync(join(out, 'REPORT.md'), 'utf8')).toBe(reportFor(out, 'lecture', plan));
+    // The interactive page too (compared as a whole: it inlines megabytes of specs and scripts).
+    expect(existsSync(join(out, 'index.html')), 'results/index.html: run `npm run figures`').toBe(true);
+    expect(readFileSync(join(out, 'index.html'), 'utf8') === pageFor(out, 'lecture', plan), 'results/index.html is not current: run `npm run figures`').toBe(true);
   });
 
   const studies = STUDIES.map((s) => ({ name: s.name, id: s.id, title: s.title, description: s.description }));

@@ -2,9 +2,10 @@
  * `npm run figures [-- <study...>]` : draws every study's figures from its result JSON into
  * the folder's figures/ as SVG, PNG and the Vega-Lite spec (and CSV with --csv), and rewrites
  * the folder's reports. It reads three kinds of result:
- *   - lecture:    <out>/<study>.json        -> <out>/figures/,        <out>/REPORT.md
- *   - quick:      <out>/<study>.quick.json  -> <out>/figures/quick/,  <out>/REPORT.quick.md
- *   - named runs: <out>/runs/<study>.<name>.json -> <out>/runs/figures/, <out>/runs/REPORT.md
+ *   - lecture:    <out>/<study>.json        -> <out>/figures/,        <out>/REPORT.md, <out>/index.html
+ *   - quick:      <out>/<study>.quick.json  -> <out>/figures/quick/,  <out>/REPORT.quick.md, <out>/index.quick.html
+ *   - named runs: <out>/runs/<study>.<name>.json -> <out>/runs/figures/, <out>/runs/REPORT.md, <out>/runs/index.html
+ * (index*.html: the report as an interactive page, see src/page.ts.)
  * A file that is not a result of a known study, or is malformed, is reported by name and
  * skipped; the rest is still drawn, and the exit code is 1.
  */
@@ -14,6 +15,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../errors.js';
 import { dataRows, figureCsv, writeFigure, FIGURE_FORMATS, type Figure, type FigureFormat } from '../plot/render.js';
+import { buildPage, vendorScripts, type PageFigure } from '../page.js';
+import { compareFigure } from '../plot/compare.js';
 import { REPORT_KINDS, buildReport, kindOf, type ReportEntry, type ReportKind, type ReportStudy } from '../report.js';
 import type { StudyResult } from '../results/schema.js';
 import { RUNS_DIR, ensureWritableDir, readResult, resultFileName } from '../results/store.js';
@@ -139,6 +142,9 @@ export const figureDir = (out: string, kind: ReportKind): string =>
 export const reportPath = (out: string, kind: ReportKind): string =>
   kind === 'lecture' ? join(out, 'REPORT.md') : kind === 'quick' ? join(out, 'REPORT.quick.md') : join(out, RUNS_DIR, 'REPORT.md');
 
+export const pagePath = (out: string, kind: ReportKind): string =>
+  kind === 'lecture' ? join(out, 'index.html') : kind === 'quick' ? join(out, 'index.quick.html') : join(out, RUNS_DIR, 'index.html');
+
 /** A result's figures, drawn by its study; a named run's files carry its name. */
 export function figuresFor(result: StudyResult): Figure[] {
   const study = findStudy(result.study);
@@ -215,6 +221,46 @@ export function reportFor(out: string, kind: ReportKind, plan: { planned: Planne
   return buildReport({ kind, studies, entries, skipped: plan.skipped.filter((s) => !s.kind || s.kind === kind) });
 }
 
+/**
+ * The interactive page of one kind (src/page.ts): every planned result with its figures drawn
+ * live, links to the files of each figure that are on disk, and, for named runs, the runs of
+ * each study with two or more overlaid as `compare` draws them. Like reportFor, it depends on
+ * the folder's files only (and the vega builds it inlines).
+ */
+export function pageFor(out: string, kind: ReportKind, plan: { planned: Planned[]; skipped: Skipped[] }): string {
+  const dir = figureDir(out, kind);
+  const home = kind === 'runs' ? join(out, RUNS_DIR) : out;
+  const rel = (path: string) => relative(home, path).split('\\').join('/');
+  const mine = plan.planned.filter((p) => kindOf(p.result) === kind);
+  const links = (name: string) =>
+    (['svg', 'png', 'vl.json', 'csv'] as const)
+      .filter((ext) => existsSync(join(dir, `${name}.${ext}`)))
+      .map((ext) => ({ label: ext === 'vl.json' ? 'Vega-Lite spec' : ext.toUpperCase(), href: rel(join(dir, `${name}.${ext}`)) }));
+  const comparisons: PageFigure[] = [];
+  if (kind === 'runs') {
+    for (const study of STUDIES) {
+      const runs = mine.filter((p) => p.result.study === study.name);
+      if (runs.length < 2) continue;
+      const fig = compareFigure(study, runs.map((p) => ({ file: rel(join(out, p.file)), result: p.result })), `compare-${study.name}`);
+      comparisons.push({ ...fig, links: [] });
+    }
+  }
+  return buildPage(
+    {
+      kind,
+      studies: STUDIES.map((s) => ({ name: s.name, id: s.id, title: s.title, description: s.description })),
+      entries: mine.map(({ file, result, figures }) => ({
+        file: rel(join(out, file)),
+        result,
+        figures: figures.map((fig) => ({ ...fig, links: links(fig.name) })),
+      })),
+      comparisons,
+      skipped: plan.skipped.filter((s) => !s.kind || s.kind === kind),
+    },
+    vendorScripts(),
+  );
+}
+
 interface FiguresArgs {
   studies?: string[];
   out: string;
@@ -262,7 +308,9 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
     if (a.report) {
       const path = reportPath(a.out, kind);
       writeFileAtomic(path, reportFor(a.out, kind, plan));
-      process.stdout.write(`wrote ${path}\n`);
+      const page = pagePath(a.out, kind);
+      writeFileAtomic(page, pageFor(a.out, kind, plan));
+      process.stdout.write(`wrote ${path}, ${page}\n`);
     }
   }
   if (drawn === 0 && plan.skipped.length === 0) {
@@ -297,7 +345,7 @@ export async function figuresCli(argv: string[]): Promise<number> {
           .option('scale', { describe: 'PNG size as a multiple of the SVG\'s (1 to 8)', default: 2, coerce: (v: unknown) => scaleOf(v) })
           .option('format', { describe: 'svg, png or both (the Vega-Lite spec is written with svg)', default: 'both', coerce: oneOf('format', FIGURE_FORMATS) })
           .option('csv', { describe: 'also write each figure\'s data as a tidy CSV table (<figure>.csv)', type: 'boolean', default: false })
-          .option('report', { describe: 'rewrite the reports (--no-report to skip)', type: 'boolean', default: true })
+          .option('report', { describe: 'rewrite the reports and their pages (--no-report to skip)', type: 'boolean', default: true })
           .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false }),
       (args) => {
         exit = figuresCommand(args as unknown as FiguresArgs);
