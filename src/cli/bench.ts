@@ -146,6 +146,22 @@ function evalMs(mnist: Mnist, reps: number): number {
   return median(samples);
 }
 
+const ratio = (x: number | null, y: number | null) => (x === null || y === null ? null : x / y);
+
+/** One net's step figures: numpy (one thread and default threads), tfjs's gradient, the tape core, ours, and their ratios. */
+function stepFigures(ms: { tfjs: number; tape: number; ours: number }, numpyOne: { ms: number | null }, numpyDefault: { ms: number | null }) {
+  return {
+    numpyOneThreadMsPerStep: numpyOne.ms,
+    numpyDefaultThreadsMsPerStep: numpyDefault.ms,
+    tfjsOwnGradMsPerStep: ms.tfjs,
+    tapeCoreMsPerStep: ms.tape,
+    oursMsPerStep: ms.ours,
+    oursOverTape: ms.ours / ms.tape,
+    oursOverNumpyOneThread: ratio(ms.ours, numpyOne.ms),
+    tfjsOwnGradOverOurs: ms.tfjs / ms.ours,
+  };
+}
+
 async function bench(argv: string[]): Promise<number> {
   const a = await commandDefaults(strictFlags(yargs(argv)))
     .scriptName('npm run bench --')
@@ -193,7 +209,6 @@ async function bench(argv: string[]): Promise<number> {
       }
     : null;
   const skipped = { ms: null, note: 'numpy skipped (--no-numpy)' };
-  const ratio = (x: number | null, y: number | null) => (x === null || y === null ? null : x / y);
   const figures = {
     backend: backend.name,
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -201,31 +216,8 @@ async function bench(argv: string[]): Promise<number> {
     tfjsVersion: tf.version_core,
     node: process.version,
     timing: 'process CPU time, median of interleaved rounds',
-    fiveLayer: {
-      net: FIVE_LAYER,
-      batch: 128,
-      numpyOneThreadMsPerStep: (np?.fiveOne ?? skipped).ms,
-      numpyDefaultThreadsMsPerStep: (np?.fiveDefault ?? skipped).ms,
-      tfjsOwnGradMsPerStep: five.tfjs,
-      tapeCoreMsPerStep: five.tape,
-      oursMsPerStep: five.ours,
-      oursOverTape: five.ours / five.tape,
-      oursOverNumpyOneThread: ratio(five.ours, (np?.fiveOne ?? skipped).ms),
-      tfjsOwnGradOverOurs: five.tfjs / five.ours,
-    },
-    s7: {
-      net: S7_NET,
-      batch: 100,
-      weightDecay: S7_DECAY,
-      numpyOneThreadMsPerStep: (np?.s7One ?? skipped).ms,
-      numpyDefaultThreadsMsPerStep: (np?.s7Default ?? skipped).ms,
-      tfjsOwnGradMsPerStep: s7.tfjs,
-      tapeCoreMsPerStep: s7.tape,
-      oursMsPerStep: s7.ours,
-      oursOverTape: s7.ours / s7.tape,
-      oursOverNumpyOneThread: ratio(s7.ours, (np?.s7One ?? skipped).ms),
-      tfjsOwnGradOverOurs: s7.tfjs / s7.ours,
-    },
+    fiveLayer: { net: FIVE_LAYER, batch: 128, ...stepFigures(five, np?.fiveOne ?? skipped, np?.fiveDefault ?? skipped) },
+    s7: { net: S7_NET, batch: 100, weightDecay: S7_DECAY, ...stepFigures(s7, np?.s7One ?? skipped, np?.s7Default ?? skipped) },
     s7Trial: {
       trainImages: train.count,
       valImages: 100,
