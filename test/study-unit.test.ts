@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { STUDIES } from '../experiments/index.js';
-import { experimentCli, longestFirst } from '../src/cli/experiment.js';
+import { expectedDurations, experimentCli, longestFirst } from '../src/cli/experiment.js';
 import { figuresCli } from '../src/cli/figures.js';
 import { lossCurves, lossFigure, type LossSeries } from '../src/plot/loss-curves.js';
 import { baselineFrom, claimChanges, compareToBaseline, keyNumbersOf } from '../src/regression.js';
@@ -128,6 +128,7 @@ describe('the order of all', () => {
     const [a, b, c] = STUDIES;
     writeFileSync(join(dir, `${a!.name}.json`), JSON.stringify({ durationMs: 10 }));
     writeFileSync(join(dir, `${b!.name}.json`), JSON.stringify({ durationMs: 500 }));
-    expect(longestFirst([a!, b!, c!], dir).map((s) => s.name)).toEqual([c!.name, b!.name, a!.name]);
+    const studies = [a!, b!, c!].map((study) => ({ study }));
+    expect(longestFirst(studies, expectedDurations([a!, b!, c!], dir)).map((s) => s.study.name)).toEqual([c!.name, b!.name, a!.name]);
   });
 });

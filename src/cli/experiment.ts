@@ -138,10 +138,9 @@ export function expectedDurations(studies: AnyStudy[], dir = COMMITTED): Map<str
   return new Map(studies.map((s) => [s.name, duration(s)]));
 }
 
-/** Longest first, so parallel workers finish close together. */
-export function longestFirst(studies: AnyStudy[], dir = COMMITTED): AnyStudy[] {
-  const d = expectedDurations(studies, dir);
-  return [...studies].sort((a, b) => d.get(b.name)! - d.get(a.name)!);
+/** Longest expected work first, so parallel workers finish close together. */
+export function longestFirst<T extends { study: AnyStudy }>(items: T[], durations: Map<string, number>): T[] {
+  return [...items].sort((a, b) => durations.get(b.study.name)! - durations.get(a.study.name)!);
 }
 
 async function runCommand(a: RunArgs): Promise<number> {
@@ -198,7 +197,7 @@ async function runCommand(a: RunArgs): Promise<number> {
  */
 async function runInWorkers(plans: Plan[], a: RunArgs, backend: BackendName, mnistDir: string): Promise<number> {
   const durations = expectedDurations(plans.map((p) => p.study));
-  const ordered = [...plans].sort((x, y) => durations.get(y.study.name)! - durations.get(x.study.name)!);
+  const ordered = longestFirst(plans, durations);
   const t0 = performance.now();
   const size = a.workers;
   const withUnits = ordered.filter((p) => p.study.units).map((p) => p.study.id);

@@ -37,8 +37,6 @@ export interface UnitRunner {
   run<R>(tasks: UnitTask[], onDone?: (record: R, task: UnitTask, fromJournal: boolean) => void): Promise<R[]>;
   /** Records `value` under `key` (first run) or checks it equals the journaled one (resume). */
   checkpoint<T>(key: string, value: T): T;
-  /** Units computed by this run and units read from the journal, so far. */
-  readonly counts: { ran: number; fromJournal: number };
   /**
    * Time spent: the units' own compute time (wherever they ran) and the time this process
    * waited for worker processes. A run's work is its wall time less the waiting plus the units'
@@ -101,7 +99,6 @@ export class JournaledUnits implements UnitRunner {
   private opened = false;
   private readonly done = new Map<string, unknown>();
   private readonly checkpoints = new Map<string, unknown>();
-  readonly counts = { ran: 0, fromJournal: 0 };
   readonly times = { unitMs: 0, waitMs: 0 };
 
   constructor(private readonly o: UnitRunnerOptions) {}
@@ -161,7 +158,6 @@ export class JournaledUnits implements UnitRunner {
     tasks.forEach((task, i) => {
       if (this.done.has(task.key)) {
         out[i] = this.done.get(task.key) as R;
-        this.counts.fromJournal++;
         onDone?.(out[i]!, task, true);
       } else {
         pending.push(i);
@@ -172,7 +168,6 @@ export class JournaledUnits implements UnitRunner {
       const task = tasks[i]!;
       journal.append({ kind: 'unit', key: task.key, value: record });
       this.done.set(task.key, record);
-      this.counts.ran++;
       out[i] = record;
       onDone?.(record, task, false);
     };
