@@ -6,7 +6,9 @@
  *
  * Batch norm: in training mode it normalises with the batch mean and (biased) variance,
  * xhat = (x - mu) / sqrt(var + 1e-6), y = gamma*xhat + beta, and updates running statistics
- * with momentum 0.9; evaluation uses the running statistics.
+ * with momentum 0.9, both starting at 0; evaluation uses the running statistics by default,
+ * or (batchnorm-eval.ts) given statistics per layer, e.g. the population statistics of a data
+ * set, or each evaluated batch's own statistics.
  *
  * Dropout follows the lecture's (not inverted) form: in training each unit is kept with
  * probability 1-ratio and not rescaled; at evaluation every unit is used and scaled by
@@ -37,6 +39,7 @@ import {
   weightDecayBackward,
   weightDecayLoss,
 } from './layers.js';
+import { normalizeByGroups, normalizeWith, runningAverage, RUNNING, type BnEval } from './batchnorm-eval.js';
 
 export const BN_EPS = 1e-6;
 export const BN_MOMENTUM = 0.9;
@@ -57,6 +60,9 @@ export interface MlpSpec {
 
 export type Mode = 'train' | 'eval';
 
+/** Sees the batch mean and variance of BN layer `layer` (index of its hidden layer) at every training-mode forward pass. */
+export type BatchStatisticsObserver = (layer: number, mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
+
 interface BnLayer {
   gamma: tf.Variable;
   beta: tf.Variable;
@@ -70,6 +76,12 @@ export class Mlp {
   readonly bn: BnLayer[] = [];
   /** Draws dropout masks; seeded so a run repeats exactly. */
   private readonly dropoutRng: Rng;
+  /**
+   * Called with each BN layer's batch statistics right after its running statistics are
+   * updated (inside that tf.tidy): lets running averages of other momenta follow the same
+   * training run (batchnorm-eval.ts, RunningAverages). Training does not read what it does.
+   */
+  onBatchStatistics: BatchStatisticsObserver | null = null;
 
   constructor(readonly spec: MlpSpec, initRng: Rng) {
     const { sizes } = spec;
@@ -116,21 +128,29 @@ export class Mlp {
     return tf.tensor2d(mask, [rows, cols]);
   }
 
-  /** Running statistics follow the batch statistics with momentum BN_MOMENTUM. */
-  private updateRunningStats(layer: BnLayer, mean: tf.Tensor, variance: tf.Tensor): void {
+  /** Running statistics follow the batch statistics with momentum BN_MOMENTUM (then the observer sees them). */
+  private updateRunningStats(index: number, mean: tf.Tensor1D, variance: tf.Tensor1D): void {
+    const layer = this.bn[index]!;
     tf.tidy(() => {
-      layer.runningMean.assign(tf.add(tf.mul(layer.runningMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
-      layer.runningVar.assign(tf.add(tf.mul(layer.runningVar, BN_MOMENTUM), tf.mul(variance, 1 - BN_MOMENTUM)));
+      layer.runningMean.assign(runningAverage(layer.runningMean, mean, BN_MOMENTUM));
+      layer.runningVar.assign(runningAverage(layer.runningVar, variance, BN_MOMENTUM));
+      this.onBatchStatistics?.(index, mean, variance);
     });
   }
 
-  private batchNorm(a: tf.Tensor2D, layer: BnLayer, mode: Mode): tf.Tensor2D {
+  private batchNorm(a: tf.Tensor2D, index: number, mode: Mode, bnEval: BnEval): tf.Tensor2D {
+    const layer = this.bn[index]!;
+    const gamma = layer.gamma as tf.Tensor1D;
+    const beta = layer.beta as tf.Tensor1D;
     if (mode === 'eval') {
-      return tf.add(tf.mul(tf.div(tf.sub(a, layer.runningMean), tf.sqrt(tf.add(layer.runningVar, BN_EPS))), layer.gamma), layer.beta);
+      if (bnEval.kind === 'batch') return normalizeByGroups(a, bnEval.groupSize, gamma, beta, BN_EPS);
+      const s = bnEval.kind === 'given' ? bnEval.stats[index] : { mean: layer.runningMean as tf.Tensor1D, variance: layer.runningVar as tf.Tensor1D };
+      if (!s) throw new Error(`no batch-norm statistics given for hidden layer ${index}`);
+      return normalizeWith(a, s.mean, s.variance, gamma, beta, BN_EPS);
     }
-    const { mean, variance } = tf.moments(a, 0);
+    const { mean, variance } = tf.moments(a, 0) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
     // The assignment is not on the path to the loss, so backpropagation never reaches it.
-    this.updateRunningStats(layer, mean, variance);
+    this.updateRunningStats(index, mean, variance);
     const xhat = tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, BN_EPS)));
     return tf.add(tf.mul(xhat, layer.gamma), layer.beta);
   }
@@ -139,32 +159,45 @@ export class Mlp {
    * Logits for a batch. Call inside tf.tidy (or a gradient function). `xT`, the batch
    * transposed, lets the first layer of a training step skip the gradient for its input.
    * Training steps do not come here (see backprop); evaluation and the tape reference do.
+   * `bnEval` says which statistics batch norm uses in evaluation mode (default: running).
    */
-  logits(x: tf.Tensor2D, mode: Mode, xT?: tf.Tensor2D): tf.Tensor2D {
-    const { activation, dropout, tfjsGradient } = this.spec;
+  logits(x: tf.Tensor2D, mode: Mode, xT?: tf.Tensor2D, bnEval: BnEval = RUNNING): tf.Tensor2D {
     let h = x;
-    const last = this.weights.length;
-    for (let l = 0; l < last; l++) {
-      const w = this.weights[l] as tf.Tensor2D;
-      const b = this.biases[l] as tf.Tensor1D;
-      const hidden = l < last - 1;
-      const bn = this.bn[l];
-      // Fuse the activation into the affine kernel where nothing stands between them (it
-      // fuses in evaluation; under the gradient tape tfjs runs it as matMul + add + activation).
-      const fused: FusedActivation = hidden && !bn && !tfjsGradient && (activation === 'relu' || activation === 'sigmoid') ? activation : 'linear';
-      let a: tf.Tensor2D;
-      if (tfjsGradient) a = denseTfjsGrad(h, w, b);
-      else if (mode === 'eval') a = tf.fused.matMul({ a: h, b: w, bias: b, activation: fused }) as tf.Tensor2D;
-      else if (l === 0 && xT) a = denseOnData(h, xT, w, b, fused);
-      else a = dense(h, w, b, fused);
-      if (!hidden) return a;
-      if (bn) a = this.batchNorm(a, bn, mode);
-      h = fused === 'linear' ? (activate(activation, a) as tf.Tensor2D) : a;
-      if (dropout) {
-        h = mode === 'train' ? tf.mul(h, this.dropoutMask(h.shape[0], h.shape[1], dropout)) : tf.mul(h, 1 - dropout);
-      }
+    const last = this.weights.length - 1;
+    for (let l = 0; l < last; l++) h = this.afterAffine(this.affine(h, l, mode, xT), l, mode, bnEval);
+    return this.affine(h, last, mode, xT);
+  }
+
+  /**
+   * Fuse the activation into the affine kernel where nothing stands between them (it fuses in
+   * evaluation; under the gradient tape tfjs runs it as matMul + add + activation).
+   */
+  private fusedActivation(l: number): FusedActivation {
+    const { activation, tfjsGradient } = this.spec;
+    const hidden = l < this.weights.length - 1;
+    return hidden && !this.bn[l] && !tfjsGradient && (activation === 'relu' || activation === 'sigmoid') ? activation : 'linear';
+  }
+
+  /** Layer l's affine product (in a BN net: batch norm's input), with the activation fused in where fusedActivation says. */
+  affine(h: tf.Tensor2D, l: number, mode: Mode, xT?: tf.Tensor2D): tf.Tensor2D {
+    const w = this.weights[l] as tf.Tensor2D;
+    const b = this.biases[l] as tf.Tensor1D;
+    const fused = this.fusedActivation(l);
+    if (this.spec.tfjsGradient) return denseTfjsGrad(h, w, b);
+    if (mode === 'eval') return tf.fused.matMul({ a: h, b: w, bias: b, activation: fused }) as tf.Tensor2D;
+    if (l === 0 && xT) return denseOnData(h, xT, w, b, fused);
+    return dense(h, w, b, fused);
+  }
+
+  /** What follows hidden layer l's affine product: batch norm, the activation (unless fused into the product), dropout. */
+  afterAffine(a: tf.Tensor2D, l: number, mode: Mode, bnEval: BnEval = RUNNING): tf.Tensor2D {
+    const { activation, dropout } = this.spec;
+    if (this.bn[l]) a = this.batchNorm(a, l, mode, bnEval);
+    let h = this.fusedActivation(l) === 'linear' ? (activate(activation, a) as tf.Tensor2D) : a;
+    if (dropout) {
+      h = mode === 'train' ? tf.mul(h, this.dropoutMask(h.shape[0], h.shape[1], dropout)) : tf.mul(h, 1 - dropout);
     }
-    throw new Error('unreachable: an MLP has at least one layer');
+    return h;
   }
 
   /** Mean softmax cross-entropy of the batch plus the weight-decay term. */
@@ -239,7 +272,7 @@ export class Mlp {
         let z = a;
         if (bn) {
           const f = batchNormForward(a, bn.gamma as tf.Tensor1D, bn.beta as tf.Tensor1D, BN_EPS);
-          this.updateRunningStats(bn, f.mean, f.variance);
+          this.updateRunningStats(l, f.mean, f.variance);
           back.push((d) => {
             const g = batchNormBackward(d, f.cache);
             bnGrads[l] = g;
@@ -285,9 +318,9 @@ export class Mlp {
     return tf.tidy(() => this.loss(x, yOneHot, 'eval').dataSync()[0]!);
   }
 
-  /** Predicted class of each row, evaluation mode, no gradient tape. */
-  predict(x: tf.Tensor2D): Int32Array {
-    return tf.tidy(() => tf.argMax(this.logits(x, 'eval'), 1).dataSync() as Int32Array);
+  /** Predicted class of each row, evaluation mode (batch norm as `bnEval` says: running statistics by default), no gradient tape. */
+  predict(x: tf.Tensor2D, bnEval: BnEval = RUNNING): Int32Array {
+    return tf.tidy(() => tf.argMax(this.logits(x, 'eval', undefined, bnEval), 1).dataSync() as Int32Array);
   }
 
   dispose(): void {
