@@ -93,7 +93,7 @@ function methodsFigure(result: Result): Figure {
     },
     data: { values: rows },
     width: 380,
-    height: { step: 30 },
+    height: { step: 26 },
     layer: layers,
     config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), orient: 'top' } },
   };
@@ -125,17 +125,22 @@ function batchSizeFigure(result: Result): Figure {
   const sizes = result.config.testBatchSizes;
   const color = { field: 'checkpoint', type: 'nominal', title: null, scale: checkpointColors(result) };
   const kinds = ["the test batch's own", 'population (training set)', `running averages, momentum ${BN_MOMENTUM}`];
-  const dash = { field: 'statistics', type: 'nominal', title: 'statistics', scale: { domain: kinds, range: [[1, 0], [6, 3], [2, 2]] } };
-  const x = { field: 'batch', type: 'quantitative', title: 'test batch size (images normalised together)', scale: { type: 'log', domain: [Math.min(...sizes), Math.max(...sizes)] }, axis: { values: sizes, format: ',d' } };
+  const dash = { field: 'statistics', type: 'nominal', title: 'statistics', scale: { domain: kinds, range: [[1, 0], [6, 3], [2, 2]] }, legend: { symbolType: 'stroke', encode: { symbols: { update: { stroke: { value: '#333' }, strokeWidth: { value: 1.6 }, fill: { value: 'transparent' } } } } } };
+  // Some room beyond the smallest and largest batch for the points and their labels.
+  const x = { field: 'batch', type: 'quantitative', title: 'test batch size (images normalised together)', scale: { type: 'log', domain: [Math.min(...sizes) / 1.5, Math.max(...sizes) * 2.5] }, axis: { values: sizes, format: ',d' } };
+  const final = color.scale.domain[color.scale.domain.length - 1]!;
+  // Labels: the last checkpoint's above its points, the earlier ones' below theirs.
+  const labels = (above: boolean): Json => ({
+    transform: [{ filter: `datum.kind === 'batch' && (datum.checkpoint === ${JSON.stringify(final)}) === ${above}` }, { calculate: "format(datum.accuracy, '.3f')", as: 'text' }],
+    mark: { type: 'text', align: 'left', baseline: above ? 'bottom' : 'top', dx: 4, dy: above ? -4 : 4, fontSize: 9 },
+    encoding: { x, y, text: { field: 'text' }, color },
+  });
   const y = { field: 'accuracy', type: 'quantitative', title: 'test accuracy', scale: { domain: [0, 1] } };
   const layers: Json[] = [
     { transform: [{ filter: "datum.kind === 'reference'" }], mark: { type: 'rule', strokeWidth: 1.3 }, encoding: { y, color, strokeDash: dash } },
     { transform: [{ filter: "datum.kind === 'batch'" }], mark: { type: 'line', point: true, strokeWidth: 1.8 }, encoding: { x, y, color, strokeDash: dash } },
-    {
-      transform: [{ filter: "datum.kind === 'batch'" }, { calculate: "format(datum.accuracy, '.3f')", as: 'text' }],
-      mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, dy: 4, fontSize: 9 },
-      encoding: { x, y, text: { field: 'text' }, color },
-    },
+    labels(true),
+    labels(false),
   ];
   if (isMultiSeed(result)) layers.push({ transform: [{ filter: "datum.kind === 'batch'" }], mark: { type: 'rule' }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color } });
   const spec = {
