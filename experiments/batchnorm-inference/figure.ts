@@ -52,6 +52,18 @@ function setup(c: BatchnormInferenceConfig): string {
   return `${c.hidden.length + 1}-layer ReLU net with batch norm, ${c.trainSize.toLocaleString('en-US')} training images, batch ${c.batchSize}, SGD lr ${c.lr}; ${c.testSize.toLocaleString('en-US')} test images`;
 }
 
+/** A layered chart with the study's title and setup line. */
+function layered(result: Result, title: string, rows: Json[], layers: Json[], size: Json, legend: Json): Json {
+  return {
+    $schema: SCHEMA_URL,
+    title: { text: `S15 Batch norm at test time: ${title}`, subtitle: [setup(result.config), provenance(result)] },
+    data: { values: rows },
+    ...size,
+    layer: layers,
+    config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), ...legend } },
+  };
+}
+
 export function methodRows(result: Result): Json[] {
   const list = methods(result.config);
   const rows: Json[] = [];
@@ -85,18 +97,7 @@ function methodsFigure(result: Result): Figure {
     },
   ];
   if (isMultiSeed(result)) layers.push({ mark: { type: 'rule', color: '#333' }, encoding: { y, yOffset, x: { ...x, field: 'min' }, x2: { field: 'max' } } });
-  const spec = {
-    $schema: SCHEMA_URL,
-    title: {
-      text: 'S15 Batch norm at test time: test accuracy by the statistics used',
-      subtitle: [setup(result.config), provenance(result)],
-    },
-    data: { values: rows },
-    width: 380,
-    height: { step: 26 },
-    layer: layers,
-    config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), orient: 'top' } },
-  };
+  const spec = layered(result, 'test accuracy by the statistics used', rows, layers, { width: 380, height: { step: 26 } }, { orient: 'top' });
   return { name: `${result.study}-methods`, caption: 'Test accuracy when batch norm uses population statistics, running averages of three momenta, or the test batch\'s own statistics; after the early checkpoint and at the end.', spec: spec as unknown as TopLevelSpec };
 }
 
@@ -143,18 +144,7 @@ function batchSizeFigure(result: Result): Figure {
     labels(false),
   ];
   if (isMultiSeed(result)) layers.push({ transform: [{ filter: "datum.kind === 'batch'" }], mark: { type: 'rule' }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color } });
-  const spec = {
-    $schema: SCHEMA_URL,
-    title: {
-      text: 'S15 Batch norm at test time: normalising by the test batch itself',
-      subtitle: [setup(result.config), provenance(result)],
-    },
-    data: { values: rows },
-    width: 460,
-    height: 280,
-    layer: layers,
-    config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), orient: 'right', symbolStrokeWidth: 2, symbolSize: 300 } },
-  };
+  const spec = layered(result, 'normalising by the test batch itself', rows, layers, { width: 460, height: 280 }, { orient: 'right', symbolStrokeWidth: 2, symbolSize: 300 });
   return { name: `${result.study}-batch-size`, caption: "Test accuracy when each test batch is normalised by its own statistics, against the batch size (log scale); horizontal lines: population statistics (dashed) and running averages (dotted).", spec: spec as unknown as TopLevelSpec };
 }
 

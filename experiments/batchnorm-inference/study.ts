@@ -42,7 +42,7 @@ import { ACCURACY_TOLERANCE } from '../../src/regression.js';
 import { Rng } from '../../src/rng.js';
 import { roundTo } from '../../src/stats.js';
 import { defineStudy, type ClaimCheck, type KeyNumber } from '../../src/study.js';
-import { accuracyOf, disposeBatch, toBatch, type Batch } from '../../src/train/batches.js';
+import { accuracyOf, disposeBatch, majorityShare, toBatch, type Batch } from '../../src/train/batches.js';
 import { trainIterations, type Divergence } from '../../src/train/loop.js';
 import { batchnormInferenceFigures } from './figure.js';
 
@@ -152,11 +152,6 @@ export interface BatchnormInferenceSummary {
 
 export const momentumKey = (m: number): string => String(m);
 
-function majorityShare(labels: Uint8Array): number {
-  const counts = new Array<number>(10).fill(0);
-  for (const l of labels) counts[l]!++;
-  return Math.max(...counts) / labels.length;
-}
 
 /** Every evaluation of one checkpoint. */
 function measure(net: Mlp, tracker: RunningAverages, train: MnistSplit, test: Batch, config: BatchnormInferenceConfig, iteration: number): Checkpoint {

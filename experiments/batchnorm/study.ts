@@ -17,7 +17,7 @@ import { Rng } from '../../src/rng.js';
 import { comparing } from '../../src/claims.js';
 import { mean, roundTo } from '../../src/stats.js';
 import { defineStudy, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
-import { disposeBatch, toBatch } from '../../src/train/batches.js';
+import { disposeBatch, majorityShare, toBatch } from '../../src/train/batches.js';
 import { trainEpochs, type Divergence, type Trainee } from '../../src/train/loop.js';
 import { batchnormFigures } from './figure.js';
 
@@ -68,12 +68,6 @@ const SPREAD_RATIO = 0.5;
 export const ARMS = ['bn', 'plain'] as const;
 export type Arm = (typeof ARMS)[number];
 
-/** Share of the most frequent label: what a net predicting one class scores. */
-function majorityShare(labels: Uint8Array): number {
-  const counts = new Array<number>(10).fill(0);
-  for (const l of labels) counts[l]!++;
-  return Math.max(...counts) / labels.length;
-}
 
 const scaleKey = (w: number) => `w=${w.toPrecision(3)}`;
 

@@ -50,3 +50,10 @@ export function accuracyOf(predicted: Int32Array, labels: Uint8Array): number {
   for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) hit++;
   return labels.length === 0 ? NaN : hit / labels.length;
 }
+
+/** Share of the most frequent label: what a net that predicts one class scores at best. */
+export function majorityShare(labels: Uint8Array): number {
+  const counts = new Map<number, number>();
+  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return labels.length === 0 ? NaN : Math.max(...counts.values()) / labels.length;
+}
