@@ -138,15 +138,15 @@ describe('the figures command', () => {
     expect(skipped.map((s) => s.file).sort()).toEqual(['batchnorm.json', 'init-mnist.quick.json', 'notes.json', 'overfit.json']);
     expect(skipped.find((s) => s.file === 'overfit.json')!.reason).toContain('not valid JSON');
     expect(skipped.find((s) => s.file === 'batchnorm.json')!.reason).toContain('schema version 99');
-    expect(found.map((f) => f.result.study).sort()).toEqual(['hyperparameter-search', 'init-activations', 'init-mnist', 'optimizer-paths', 'optimizers-mnist']);
+    expect(found.map((f) => f.result.study).sort()).toEqual(['batchnorm-inference', 'hyperparameter-search', 'init-activations', 'init-mnist', 'optimizer-paths', 'optimizers-mnist']);
 
     const code = await figuresCli(['--out', dir]);
     expect(code).toBe(1);
     const figs = readdirSync(join(dir, 'figures'));
-    for (const name of ['optimizer-paths', 'optimizers-mnist', 'init-activations', 'init-mnist', 'hyperparameter-search-top20', 'hyperparameter-search-scatter']) {
+    for (const name of ['optimizer-paths', 'optimizers-mnist', 'init-activations', 'init-mnist', 'hyperparameter-search-top20', 'hyperparameter-search-scatter', 'batchnorm-inference-methods', 'batchnorm-inference-batch-size']) {
       for (const ext of ['svg', 'png', 'vl.json']) expect(figs, `${name}.${ext}`).toContain(`${name}.${ext}`);
     }
-    expect(figs.some((f) => f.startsWith('overfit') || f.startsWith('batchnorm'))).toBe(false);
+    expect(figs.some((f) => /^(overfit|batchnorm)\./.test(f))).toBe(false);
     const report = readFileSync(join(dir, 'REPORT.md'), 'utf8');
     expect(report).toContain('## Files skipped');
     expect(report).toContain('`overfit.json`: not valid JSON');
