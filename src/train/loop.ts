@@ -148,6 +148,14 @@ export interface EpochLoopResult {
   evalPasses: number;
 }
 
+/**
+ * Whole iterations per epoch, ceil(trainSize / batchSize): each epoch draws at least trainSize
+ * images. For `iterationsPerEpoch` when the lecture's trainSize / batchSize is fractional.
+ */
+export function wholeIterationsPerEpoch(trainSize: number, batchSize: number): number {
+  return Math.max(1, Math.ceil(trainSize / batchSize));
+}
+
 /** Accuracy of a network on a set: one batched forward pass in evaluation mode, no tape. */
 export function evaluateAccuracy(net: Mlp, set: Batch): number {
   return accuracyOf(net.predict(set.x), set.labels);
