@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import type { MnistSplit } from '../src/data/mnist.js';
+import { syntheticSplit } from './helpers/synthetic.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { OPTIMIZER_NAMES, makeOptimizer, type OptimizerName } from '../src/optim/optimizers.js';
 import { describeSchedule, lrScheduleSchema, rateAt, scheduleFn, type LrSchedule } from '../src/optim/schedules.js';
@@ -14,18 +14,6 @@ import { ParamAverage, disposeCheckpoint, loadCheckpoint, takeCheckpoint } from 
 import { toBatch } from '../src/train/batches.js';
 import { averagedPrediction, decodeFloats, encodeFloats, ensembleAccuracy, probabilities } from '../src/train/ensemble.js';
 import { trainEpochs, trainIterations, type Trainee } from '../src/train/loop.js';
-
-function syntheticSplit(n: number, seed: number): MnistSplit {
-  const rng = new Rng(seed, 'synthetic');
-  const images = new Float32Array(n * 784);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const label = rng.int(10);
-    labels[i] = label;
-    for (let p = 0; p < 784; p++) images[i * 784 + p] = rng.uniform() * 0.3 + (Math.floor(p / 78.4) === label ? 0.6 : 0);
-  }
-  return { images, labels, count: n };
-}
 
 const data = syntheticSplit(256, 3);
 const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));

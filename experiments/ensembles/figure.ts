@@ -29,7 +29,6 @@ export function ensembleFigures(result: EnsemblesResult): Figure[] {
   add(groups[1]!, 2, s.ema, `exponential average, decay ${c.emaDecay}`);
   s.trials.forEach((t, j) => add(groups[2]!, 0, t.testAccuracy, `lr ${t.lr} (val ${t.valAccuracy.toFixed(4)}${s.ranking.indexOf(j) < c.top ? `, top ${c.top}` : ''})`));
   add(groups[2]!, 1, s.bySize.search.at(-1)!.mean, `ensemble of the top ${c.top}`);
-  // The best single model of each row, marked so the claims' comparisons can be read off.
   const n = (v: number) => v.toLocaleString('en-US');
   const setting = `${c.hidden.length + 1}-layer ReLU/He net, ${n(c.trainSize)} images, batch ${c.batchSize}, ${c.epochs} epochs, SGD ${c.lr}; test accuracy on ${n(c.testSize)} test images`;
   // Rows with accuracies far below the rest (a diverged trial) would squash the axis: clip at the lowest member-like value minus a margin.
@@ -38,13 +37,17 @@ export function ensembleFigures(result: EnsemblesResult): Figure[] {
   const hi = Math.min(1, Math.ceil((Math.max(...good) + 0.002) * 100) / 100);
   const color = { field: 'kind', type: 'nominal', title: null, sort: KINDS, scale: { domain: KINDS, range: KIND_COLOR } };
   const shape = { field: 'kind', type: 'nominal', title: null, sort: KINDS, scale: { domain: KINDS, range: KIND_SHAPE } };
-  const dotSpec = {
+  // Both figures: a title, the setting and provenance lines, one data table, layers, the legend placed.
+  const chart = (text: string, width: number, height: number, values: Json[], layer: Json[], legend: string) => ({
     $schema: SCHEMA_URL,
-    title: { text: 'S12 Ensembles: single models and the ensembles built from them', subtitle: [setting, provenance(result, 'first')] },
-    width: 560,
-    height: 180,
-    data: { values: dots },
-    layer: [
+    title: { text, subtitle: [setting, provenance(result, 'first')] },
+    width,
+    height,
+    data: { values },
+    layer,
+    config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), orient: legend } },
+  });
+  const dotSpec = chart('S12 Ensembles: single models and the ensembles built from them', 560, 180, dots, [
       { mark: { type: 'rule', color: '#ddd' }, encoding: { y: { field: 'group', type: 'nominal', sort: groups, title: null } } },
       {
         mark: { type: 'point', filled: true, size: 90, opacity: 0.85, clip: true },
@@ -56,9 +59,7 @@ export function ensembleFigures(result: EnsemblesResult): Figure[] {
           tooltip: [{ field: 'what' }, { field: 'accuracy', format: '.4f' }],
         },
       },
-    ],
-    config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), orient: 'top' } },
-  };
+    ], 'top');
 
   const sizeRows: Json[] = [];
   const curves: [string, EnsemblesSeries['bySize']['init']][] = [
@@ -71,18 +72,10 @@ export function ensembleFigures(result: EnsemblesResult): Figure[] {
   const sizeColor = { field: 'curve', type: 'nominal', title: null, sort: order, scale: { domain: order, range: [PALETTE[3]!, PALETTE[0]!, PALETTE[2]!] } };
   const x = { field: 'size', type: 'quantitative', title: 'members in the ensemble', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [0.8, Math.max(c.members, c.checkpoints, c.top) + 0.2], nice: false } };
   const y = { field: 'accuracy', type: 'quantitative', title: 'test accuracy', scale: { zero: false } };
-  const sizeSpec = {
-    $schema: SCHEMA_URL,
-    title: { text: 'S12 Ensembles: test accuracy against the number of members', subtitle: [setting, provenance(result, 'first')] },
-    width: 520,
-    height: 300,
-    data: { values: sizeRows },
-    layer: [
-      { mark: { type: 'line', point: { size: 50, filled: true }, strokeWidth: 1.6 }, encoding: { x, y, color: sizeColor } },
-      { transform: [{ filter: 'datum.max > datum.min' }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color: sizeColor } },
-    ],
-    config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), orient: 'bottom-right' } },
-  };
+  const sizeSpec = chart('S12 Ensembles: test accuracy against the number of members', 520, 300, sizeRows, [
+    { mark: { type: 'line', point: { size: 50, filled: true }, strokeWidth: 1.6 }, encoding: { x, y, color: sizeColor } },
+    { transform: [{ filter: 'datum.max > datum.min' }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color: sizeColor } },
+  ], 'bottom-right');
   return [
     { name: result.study, caption: 'Test accuracy of each single model (grey) and of the ensembles built from them (red: averaged softmax; blue: the averaged parameters), one row per kind of ensemble.', spec: dotSpec as unknown as TopLevelSpec },
     { name: `${result.study}-size`, caption: 'Ensemble test accuracy against the number of members: init members (mean over every subset of that size, min-max bar), the last k checkpoints, the top k search trials.', spec: sizeSpec as unknown as TopLevelSpec },

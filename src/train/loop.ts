@@ -25,10 +25,19 @@ export interface Trainee {
   lrAt?: (iteration: number) => number;
 }
 
-/** Sets the trainee's rate for iteration i (when it has a schedule); returns the rate the update uses. */
-function rateFor(t: Trainee, i: number): number {
+/**
+ * Iteration i of one trainee in a loop: once it has diverged, null for its rate (and the
+ * caller records null for its loss); else its rate for i (from its schedule, when it has one)
+ * is set, recorded, and the update made. Returns the loss before the update, or null.
+ */
+function scheduledStep(t: Trainee, batch: Batch, i: number, diverged: boolean, lr: Record<string, (number | null)[]>): number | null {
+  if (diverged) {
+    lr[t.name]!.push(null);
+    return null;
+  }
   if (t.lrAt) t.optimizer.lr = t.lrAt(i);
-  return t.optimizer.lr;
+  lr[t.name]!.push(t.optimizer.lr);
+  return trainStep(t, batch);
 }
 
 export interface Divergence {
@@ -96,13 +105,11 @@ export function trainIterations(o: IterationLoopOptions): IterationLoopResult {
   for (let i = 0; i < o.iterations; i++) {
     const batch = sampleBatch(o.train, o.batchSize, o.rng);
     for (const t of o.trainees) {
-      if (divergedAt[t.name]) {
+      const before = scheduledStep(t, batch, i, divergedAt[t.name] !== null, lr);
+      if (before === null) {
         loss[t.name]!.push(null);
-        lr[t.name]!.push(null);
         continue;
       }
-      lr[t.name]!.push(rateFor(t, i));
-      const before = trainStep(t, batch);
       const after = Number.isFinite(before) ? t.net.lossValue(batch.x, batch.y) : before;
       if (!Number.isFinite(after)) divergedAt[t.name] = { iteration: i, epoch: null, loss: finiteOrNull(after) };
       loss[t.name]!.push(finiteOrNull(after));
@@ -191,15 +198,10 @@ export function trainEpochs(o: EpochLoopOptions): EpochLoopResult {
     const batch = sampleBatch(o.train, o.batchSize, o.rng);
     const t0 = performance.now();
     for (const t of o.trainees) {
-      if (divergedAt[t.name]) {
-        loss[t.name]!.push(null);
-        lr[t.name]!.push(null);
-        continue;
-      }
-      lr[t.name]!.push(rateFor(t, i));
-      const before = trainStep(t, batch);
+      const before = scheduledStep(t, batch, i, divergedAt[t.name] !== null, lr);
+      loss[t.name]!.push(before === null ? null : finiteOrNull(before));
+      if (before === null) continue;
       steps++;
-      loss[t.name]!.push(finiteOrNull(before));
       if (!Number.isFinite(before)) divergedAt[t.name] = { iteration: i, epoch, loss: finiteOrNull(before) };
     }
     stepMs += performance.now() - t0;
