@@ -11,9 +11,14 @@ import { initMnist } from './init-mnist/study.js';
 import { batchnorm } from './batchnorm/study.js';
 import { overfit } from './overfit/study.js';
 import { hyperparameterSearch } from './hyperparameter-search/study.js';
+import { lrSchedules } from './lr-schedules/study.js';
+import { ensembles } from './ensembles/study.js';
 import { batchnormInference } from './batchnorm-inference/study.js';
 
-export const STUDIES: AnyStudy[] = [optimizerPaths, optimizersMnist, initActivations, initMnist, batchnorm, overfit, hyperparameterSearch, batchnormInference];
+export const STUDIES: AnyStudy[] = [
+  optimizerPaths, optimizersMnist, initActivations, initMnist, batchnorm, overfit, hyperparameterSearch,
+  lrSchedules, ensembles, batchnormInference,
+];
 
 export function findStudy(name: string): AnyStudy | undefined {
   return STUDIES.find((s) => s.name === name);

@@ -5,6 +5,11 @@
  *
  * Each optimizer keeps its state (velocity, squared-gradient sums) per parameter, in the
  * order of the parameter list it is given, and updates the parameters in place.
+ *
+ * `lr` is the rate the next update uses. It starts as the rate the optimizer was made with and
+ * a learning-rate schedule (schedules.ts, applied by the training loops) may set it before each
+ * step; left alone it stays that number, so a constant schedule computes exactly what a fixed
+ * rate does.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -15,7 +20,8 @@ const EPS = 1e-7;
 
 export interface Optimizer {
   readonly name: OptimizerName;
-  readonly lr: number;
+  /** The rate of the next update (a schedule sets it before each step). */
+  lr: number;
   /** One step: updates every `params[i]` in place from `grads[i]`. */
   update(params: tf.Variable[], grads: tf.Tensor[]): void;
   /** Frees the optimizer's state tensors. */
@@ -48,7 +54,7 @@ function eachParam(params: tf.Variable[], grads: tf.Tensor[], step: (p: tf.Varia
 /** W -= lr * g */
 export class Sgd implements Optimizer {
   readonly name = 'sgd' as const;
-  constructor(readonly lr: number) {}
+  constructor(public lr: number) {}
   update(params: tf.Variable[], grads: tf.Tensor[]): void {
     eachParam(params, grads, (p, g) => p.assign(tf.sub(p, tf.mul(g, this.lr))));
   }
@@ -59,7 +65,7 @@ export class Sgd implements Optimizer {
 export class Momentum implements Optimizer {
   readonly name = 'momentum' as const;
   private v = new SlotStore();
-  constructor(readonly lr: number, readonly mu = 0.9) {}
+  constructor(public lr: number, readonly mu = 0.9) {}
   update(params: tf.Variable[], grads: tf.Tensor[]): void {
     eachParam(params, grads, (p, g, i) => {
       const v = this.v.get(i, p);
@@ -76,7 +82,7 @@ export class Momentum implements Optimizer {
 export class Nesterov implements Optimizer {
   readonly name = 'nesterov' as const;
   private v = new SlotStore();
-  constructor(readonly lr: number, readonly mu = 0.9) {}
+  constructor(public lr: number, readonly mu = 0.9) {}
   update(params: tf.Variable[], grads: tf.Tensor[]): void {
     const { mu, lr } = this;
     eachParam(params, grads, (p, g, i) => {
@@ -94,7 +100,7 @@ export class Nesterov implements Optimizer {
 export class AdaGrad implements Optimizer {
   readonly name = 'adagrad' as const;
   private h = new SlotStore();
-  constructor(readonly lr: number) {}
+  constructor(public lr: number) {}
   update(params: tf.Variable[], grads: tf.Tensor[]): void {
     eachParam(params, grads, (p, g, i) => {
       const h = this.h.get(i, p);
@@ -111,7 +117,7 @@ export class AdaGrad implements Optimizer {
 export class RmsProp implements Optimizer {
   readonly name = 'rmsprop' as const;
   private h = new SlotStore();
-  constructor(readonly lr: number, readonly rho = 0.99) {}
+  constructor(public lr: number, readonly rho = 0.99) {}
   update(params: tf.Variable[], grads: tf.Tensor[]): void {
     const { rho, lr } = this;
     eachParam(params, grads, (p, g, i) => {
@@ -134,7 +140,7 @@ export class Adam implements Optimizer {
   private m = new SlotStore();
   private v = new SlotStore();
   private t = 0;
-  constructor(readonly lr: number, readonly beta1 = 0.9, readonly beta2 = 0.999) {}
+  constructor(public lr: number, readonly beta1 = 0.9, readonly beta2 = 0.999) {}
   update(params: tf.Variable[], grads: tf.Tensor[]): void {
     const { beta1, beta2 } = this;
     this.t += 1;

@@ -5,6 +5,10 @@
  * list on that same batch (so optimizers, inits or BN/no-BN compare on identical data).
  * A network whose loss turns NaN or infinite is recorded as diverged at that iteration and
  * trains no further; the others go on.
+ *
+ * A network may carry a learning-rate schedule (`lrAt`, see src/optim/schedules.ts): before
+ * each of its updates the loop sets its optimizer's rate to lrAt(iteration), and both loops
+ * record the rate every update used.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MnistSplit } from '../data/mnist.js';
@@ -17,6 +21,23 @@ export interface Trainee {
   name: string;
   net: Mlp;
   optimizer: Optimizer;
+  /** The rate of iteration i (0-based), e.g. scheduleFn(...); absent: the optimizer's rate throughout. */
+  lrAt?: (iteration: number) => number;
+}
+
+/**
+ * Iteration i of one trainee in a loop: once it has diverged, null for its rate (and the
+ * caller records null for its loss); else its rate for i (from its schedule, when it has one)
+ * is set, recorded, and the update made. Returns the loss before the update, or null.
+ */
+function scheduledStep(t: Trainee, batch: Batch, i: number, diverged: boolean, lr: Record<string, (number | null)[]>): number | null {
+  if (diverged) {
+    lr[t.name]!.push(null);
+    return null;
+  }
+  if (t.lrAt) t.optimizer.lr = t.lrAt(i);
+  lr[t.name]!.push(t.optimizer.lr);
+  return trainStep(t, batch);
 }
 
 export interface Divergence {
@@ -60,6 +81,8 @@ export interface IterationLoopOptions {
 export interface IterationLoopResult {
   /** Per network: the loss on the iteration's batch after its update (null once diverged). */
   loss: Record<string, (number | null)[]>;
+  /** Per network: the learning rate of each iteration's update (null once diverged). */
+  lr: Record<string, (number | null)[]>;
   divergedAt: Record<string, Divergence | null>;
   /** Wall time per iteration per network (ms). */
   msPerStep: number;
@@ -71,20 +94,22 @@ export interface IterationLoopResult {
  */
 export function trainIterations(o: IterationLoopOptions): IterationLoopResult {
   const loss: Record<string, (number | null)[]> = {};
+  const lr: Record<string, (number | null)[]> = {};
   const divergedAt: Record<string, Divergence | null> = {};
   for (const t of o.trainees) {
     loss[t.name] = [];
+    lr[t.name] = [];
     divergedAt[t.name] = null;
   }
   const start = performance.now();
   for (let i = 0; i < o.iterations; i++) {
     const batch = sampleBatch(o.train, o.batchSize, o.rng);
     for (const t of o.trainees) {
-      if (divergedAt[t.name]) {
+      const before = scheduledStep(t, batch, i, divergedAt[t.name] !== null, lr);
+      if (before === null) {
         loss[t.name]!.push(null);
         continue;
       }
-      const before = trainStep(t, batch);
       const after = Number.isFinite(before) ? t.net.lossValue(batch.x, batch.y) : before;
       if (!Number.isFinite(after)) divergedAt[t.name] = { iteration: i, epoch: null, loss: finiteOrNull(after) };
       loss[t.name]!.push(finiteOrNull(after));
@@ -93,7 +118,7 @@ export function trainIterations(o: IterationLoopOptions): IterationLoopResult {
     o.onIteration?.(i);
   }
   const msPerStep = (performance.now() - start) / Math.max(1, o.iterations * o.trainees.length);
-  return { loss, divergedAt, msPerStep };
+  return { loss, lr, divergedAt, msPerStep };
 }
 
 export interface EpochLoopOptions {
@@ -104,18 +129,38 @@ export interface EpochLoopOptions {
   rng: Rng;
   /** Named evaluation sets (e.g. train, test, val), each held as tensors for the whole run. */
   evalSets: Record<string, Batch>;
+  /**
+   * Iterations per epoch (a whole number) in place of the lecture's max(trainSize / batchSize, 1),
+   * which evaluates only at whole multiples when it is fractional (10,000 / 128 = 78.125).
+   */
+  iterationsPerEpoch?: number;
+  /** Called after each epoch's evaluation (e.g. to take a checkpoint). */
   onEpoch?: (epoch: number) => void;
+  /** Called after every iteration's updates, before any evaluation (e.g. to update a parameter average). */
+  onIteration?: (iteration: number) => void;
 }
 
 export interface EpochLoopResult {
   /** Per network, per evaluation set: accuracy at each epoch (evaluation mode). */
   accuracy: Record<string, Record<string, number[]>>;
   divergedAt: Record<string, Divergence | null>;
+  /** Per network: the training-mode loss of each iteration's batch before its update (null once diverged). */
+  loss: Record<string, (number | null)[]>;
+  /** Per network: the learning rate of each iteration's update (null once diverged). */
+  lr: Record<string, (number | null)[]>;
   iterationsPerEpoch: number;
   msPerStep: number;
   /** Total wall time spent evaluating (ms) and the number of evaluation passes. */
   evalMs: number;
   evalPasses: number;
+}
+
+/**
+ * Whole iterations per epoch, ceil(trainSize / batchSize): each epoch draws at least trainSize
+ * images. For `iterationsPerEpoch` when the lecture's trainSize / batchSize is fractional.
+ */
+export function wholeIterationsPerEpoch(trainSize: number, batchSize: number): number {
+  return Math.max(1, Math.ceil(trainSize / batchSize));
 }
 
 /** Accuracy of a network on a set: one batched forward pass in evaluation mode, no tape. */
@@ -130,12 +175,19 @@ export function evaluateAccuracy(net: Mlp, set: Batch): number {
  * `if i % iter_per_epoch == 0` loop does.
  */
 export function trainEpochs(o: EpochLoopOptions): EpochLoopResult {
-  const iterationsPerEpoch = Math.max(o.train.count / o.batchSize, 1);
+  if (o.iterationsPerEpoch !== undefined && !(Number.isInteger(o.iterationsPerEpoch) && o.iterationsPerEpoch >= 1)) {
+    throw new Error(`iterationsPerEpoch must be a whole number >= 1, got ${o.iterationsPerEpoch}`);
+  }
+  const iterationsPerEpoch = o.iterationsPerEpoch ?? Math.max(o.train.count / o.batchSize, 1);
   const accuracy: EpochLoopResult['accuracy'] = {};
   const divergedAt: Record<string, Divergence | null> = {};
+  const loss: Record<string, (number | null)[]> = {};
+  const lr: Record<string, (number | null)[]> = {};
   for (const t of o.trainees) {
     accuracy[t.name] = Object.fromEntries(Object.keys(o.evalSets).map((k) => [k, [] as number[]]));
     divergedAt[t.name] = null;
+    loss[t.name] = [];
+    lr[t.name] = [];
   }
   let epoch = 0;
   let steps = 0;
@@ -146,13 +198,15 @@ export function trainEpochs(o: EpochLoopOptions): EpochLoopResult {
     const batch = sampleBatch(o.train, o.batchSize, o.rng);
     const t0 = performance.now();
     for (const t of o.trainees) {
-      if (divergedAt[t.name]) continue;
-      const loss = trainStep(t, batch);
+      const before = scheduledStep(t, batch, i, divergedAt[t.name] !== null, lr);
+      loss[t.name]!.push(before === null ? null : finiteOrNull(before));
+      if (before === null) continue;
       steps++;
-      if (!Number.isFinite(loss)) divergedAt[t.name] = { iteration: i, epoch, loss: finiteOrNull(loss) };
+      if (!Number.isFinite(before)) divergedAt[t.name] = { iteration: i, epoch, loss: finiteOrNull(before) };
     }
     stepMs += performance.now() - t0;
     disposeBatch(batch);
+    o.onIteration?.(i);
     if (i % iterationsPerEpoch === 0) {
       const e0 = performance.now();
       for (const t of o.trainees) {
@@ -166,5 +220,5 @@ export function trainEpochs(o: EpochLoopOptions): EpochLoopResult {
       epoch++;
     }
   }
-  return { accuracy, divergedAt, iterationsPerEpoch, msPerStep: stepMs / Math.max(1, steps), evalMs, evalPasses };
+  return { accuracy, divergedAt, loss, lr, iterationsPerEpoch, msPerStep: stepMs / Math.max(1, steps), evalMs, evalPasses };
 }
