@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from './errors.js';
+import { ACTIVATIONS } from './nn/activation.js';
 import { OPTIMIZER_NAMES } from './optim/optimizers.js';
 import { canonicalJson } from './train/journal.js';
 
@@ -28,7 +29,7 @@ export const testImages = count(1, 10_000);
 export const optimizerName = z.enum(OPTIMIZER_NAMES);
 /** A learning rate per update rule; the rules listed are the ones that run. */
 export const ratePerOptimizer = z.partialRecord(optimizerName, positive);
-export const activationName = z.enum(['sigmoid', 'tanh', 'relu']);
+export const activationName = z.enum(ACTIVATIONS);
 /** 'xavier', 'he', or a plain standard deviation { std }. */
 export const initScheme = z.union([z.enum(['xavier', 'he']), z.strictObject({ std: positive })]);
 /** [lo, hi] with 0 < lo <= hi. */
