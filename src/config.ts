@@ -32,6 +32,20 @@ export const ratePerOptimizer = z.partialRecord(optimizerName, positive);
 export const activationName = z.enum(ACTIVATIONS);
 /** 'xavier', 'he', or a plain standard deviation { std }. */
 export const initScheme = z.union([z.enum(['xavier', 'he']), z.strictObject({ std: positive })]);
+/** Networks named by their activation, each with its init: [{ activation: 'relu', init: 'he' }, ...]. */
+export const netsByActivation = z
+  .array(z.strictObject({ activation: activationName, init: initScheme }))
+  .min(1)
+  .refine((nets) => new Set(nets.map((n) => n.activation)).size === nets.length, 'each activation at most once (nets are named by it)');
+/**
+ * The fields of S2's setting (nets trained for a number of iterations on the same batches, the
+ * final loss the mean over the last `tail` iterations); check `tail` with tailWithinIterations.
+ */
+export const iterationSetting = { trainSize: trainImages, hidden: hiddenLayers, batchSize: count(1, 60_000), iterations: count(1), tail: count(1) };
+export const tailWithinIterations: [(c: { tail: number; iterations: number }) => boolean, { message: string; path: string[] }] = [
+  (c) => c.tail <= c.iterations,
+  { message: 'tail must not exceed iterations', path: ['tail'] },
+];
 /** [lo, hi] with 0 < lo <= hi. */
 export const range = z.tuple([positive, positive]).refine(([lo, hi]) => lo <= hi, 'must be [lo, hi] with lo <= hi');
 

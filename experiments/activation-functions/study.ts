@@ -15,9 +15,10 @@
  * The training step's wall time is recorded per activation (a timing, not a claim: see below).
  */
 import { z } from 'zod';
-import { activationName, count, hiddenLayers, initScheme, positive, trainImages } from '../../src/config.js';
+import { count, iterationSetting, netsByActivation, positive, tailWithinIterations } from '../../src/config.js';
 import { firstRows, gatherRows } from '../../src/data/mnist.js';
 import { comparing } from '../../src/claims.js';
+import { ACTIVATION_LABEL, type Activation } from '../../src/nn/activation.js';
 import { initLabel } from '../../src/nn/init.js';
 import { hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
@@ -32,25 +33,17 @@ import { trainOnSameBatches } from '../../src/train/same-batches.js';
 import { activationFigures, gradientPanel } from './figure.js';
 import { layerGradientNorms, meanActivations, oneSignShares } from './probe.js';
 
-const NetSchema = z.strictObject({ activation: activationName, init: initScheme });
-
 export const ActivationFunctionsConfigSchema = z
   .strictObject({
-    trainSize: trainImages,
-    hidden: hiddenLayers,
-    batchSize: count(1, 60_000),
-    iterations: count(1),
+    ...iterationSetting,
     lr: positive,
     /** One net per entry, named by its activation. */
-    nets: z.array(NetSchema).min(1),
-    /** Iterations at the end whose mean loss is "the final loss". */
-    tail: count(1),
+    nets: netsByActivation,
     /** Training images the nets are probed on before the first update (the first of them is the one-sign example). */
     probeSize: count(1, 60_000),
   })
-  .refine((c) => c.tail <= c.iterations, { message: 'tail must not exceed iterations', path: ['tail'] })
-  .refine((c) => c.probeSize <= c.trainSize, { message: 'probeSize must not exceed trainSize', path: ['probeSize'] })
-  .refine((c) => new Set(c.nets.map((n) => n.activation)).size === c.nets.length, { message: 'each activation at most once (nets are named by it)', path: ['nets'] });
+  .refine(...tailWithinIterations)
+  .refine((c) => c.probeSize <= c.trainSize, { message: 'probeSize must not exceed trainSize', path: ['probeSize'] });
 export type ActivationFunctionsConfig = z.infer<typeof ActivationFunctionsConfigSchema>;
 
 // ---- Claim thresholds, fixed before the first run (quick or lecture). ----
@@ -108,11 +101,9 @@ const lecture: ActivationFunctionsConfig = {
 /** 10,000 images and 150 iterations: the five nets in about 10 s of CPU (S2's quick SGD, ReLU/He, is at 0.56 after 300). */
 const quick: ActivationFunctionsConfig = { ...lecture, trainSize: 10000, iterations: 150, tail: 50 };
 
-export const LABELS: Record<string, string> = { sigmoid: 'sigmoid', tanh: 'tanh', relu: 'ReLU', 'leaky-relu': 'Leaky ReLU', elu: 'ELU' };
-
 /** "ReLU (He)": the legend label of a net. */
-export function netLabel(activation: string, init: string): string {
-  return `${LABELS[activation] ?? activation} (${init === 'xavier' ? 'Xavier' : init === 'he' ? 'He' : init})`;
+export function netLabel(activation: Activation, init: string): string {
+  return `${ACTIVATION_LABEL[activation]} (${init === 'xavier' ? 'Xavier' : init === 'he' ? 'He' : init})`;
 }
 
 export interface ActivationRow {

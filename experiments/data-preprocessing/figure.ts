@@ -7,7 +7,8 @@ import { CONFIG, PALETTE, SCHEMA_URL, band, bandLayer, isMultiSeed, provenance, 
 import type { Figure } from '../../src/plot/render.js';
 import { smoothKaiser } from '../../src/plot/smooth.js';
 import type { TypedResult } from '../../src/study.js';
-import { ACTIVATION_LABEL, PREPROCESSING_LABEL, type DataPreprocessingConfig, type DataPreprocessingSeries } from './study.js';
+import { ACTIVATION_LABEL } from '../../src/nn/activation.js';
+import { PREPROCESSING_LABEL, type DataPreprocessingConfig, type DataPreprocessingSeries } from './study.js';
 
 type Result = TypedResult<DataPreprocessingConfig, DataPreprocessingSeries, unknown>;
 
@@ -20,7 +21,7 @@ export function preprocessingFigures(result: Result): Figure[] {
     const curves = result.runs.map((r) => smoothKaiser(r.series.loss[key] ?? []));
     const diverged = result.runs.map((r) => r.series.divergedAt[key]).find((d) => d);
     const curve = `${PREPROCESSING_LABEL[net.preprocessing]}${diverged ? ` (diverged at ${diverged.iteration})` : ''}`;
-    const panel = `${ACTIVATION_LABEL[net.activation] ?? net.activation} (${result.config.nets.find((n) => n.activation === net.activation)?.init === 'xavier' ? 'Xavier' : 'He'})`;
+    const panel = `${ACTIVATION_LABEL[net.activation]} (${result.config.nets.find((n) => n.activation === net.activation)?.init === 'xavier' ? 'Xavier' : 'He'})`;
     for (const p of band(curves)) {
       const row: Json = { panel, curve, iteration: p.x, loss: p.mean };
       if (curves.length > 1) Object.assign(row, { min: p.min, max: p.max });

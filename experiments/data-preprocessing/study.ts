@@ -15,10 +15,11 @@
  * "init" stream for all; Xavier and He differ only by sqrt 2).
  */
 import { z } from 'zod';
-import { activationName, count, hiddenLayers, initScheme, positive, trainImages } from '../../src/config.js';
+import { iterationSetting, netsByActivation, positive, tailWithinIterations } from '../../src/config.js';
 import { firstRows } from '../../src/data/mnist.js';
 import { PREPROCESSINGS, fitPreprocessing, maxAbs, type Preprocessing } from '../../src/data/preprocess.js';
 import { comparing } from '../../src/claims.js';
+import { ACTIVATION_LABEL, type Activation } from '../../src/nn/activation.js';
 import { hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { lossCurves, type LossSeries } from '../../src/plot/loss-curves.js';
@@ -31,24 +32,16 @@ import { trainOnSameBatches } from '../../src/train/same-batches.js';
 import type { Mnist } from '../../src/data/mnist.js';
 import { preprocessingFigures } from './figure.js';
 
-const NetSchema = z.strictObject({ activation: activationName, init: initScheme });
-
 export const DataPreprocessingConfigSchema = z
   .strictObject({
-    trainSize: trainImages,
-    hidden: hiddenLayers,
-    batchSize: count(1, 60_000),
-    iterations: count(1),
+    ...iterationSetting,
     lr: positive,
     preprocessings: z.array(z.enum(PREPROCESSINGS)).min(1),
     /** One net per entry and preprocessing, named by its activation. */
-    nets: z.array(NetSchema).min(1),
-    /** Iterations at the end whose mean loss is "the final loss". */
-    tail: count(1),
+    nets: netsByActivation,
   })
-  .refine((c) => c.tail <= c.iterations, { message: 'tail must not exceed iterations', path: ['tail'] })
-  .refine((c) => new Set(c.preprocessings).size === c.preprocessings.length, { message: 'each preprocessing at most once', path: ['preprocessings'] })
-  .refine((c) => new Set(c.nets.map((n) => n.activation)).size === c.nets.length, { message: 'each activation at most once (nets are named by it)', path: ['nets'] });
+  .refine(...tailWithinIterations)
+  .refine((c) => new Set(c.preprocessings).size === c.preprocessings.length, { message: 'each preprocessing at most once', path: ['preprocessings'] });
 export type DataPreprocessingConfig = z.infer<typeof DataPreprocessingConfigSchema>;
 
 // ---- Claim thresholds, fixed before the first run (quick or lecture). ----
@@ -78,13 +71,12 @@ const lecture: DataPreprocessingConfig = {
 const quick: DataPreprocessingConfig = { ...lecture, trainSize: 10000, iterations: 120, tail: 50 };
 
 export const PREPROCESSING_LABEL: Record<Preprocessing, string> = { raw: 'raw [0, 1]', 'zero-centred': 'zero-centred', standardized: 'standardized' };
-export const ACTIVATION_LABEL: Record<string, string> = { relu: 'ReLU', sigmoid: 'sigmoid', tanh: 'tanh', 'leaky-relu': 'Leaky ReLU', elu: 'ELU' };
 
 /** A net's key in the series and summary: "relu/zero-centred". */
-export const netKey = (activation: string, p: Preprocessing): string => `${activation}/${p}`;
+export const netKey = (activation: Activation, p: Preprocessing): string => `${activation}/${p}`;
 
 export interface NetRow {
-  activation: string;
+  activation: Activation;
   preprocessing: Preprocessing;
   finalLoss: number | null;
   testAccuracy: number;
@@ -106,7 +98,7 @@ export interface DataPreprocessingSummary {
 
 export interface DataPreprocessingSeries extends LossSeries {
   /** Per net key: its activation and preprocessing (the figure's panel and curve). */
-  nets: Record<string, { activation: string; preprocessing: Preprocessing }>;
+  nets: Record<string, { activation: Activation; preprocessing: Preprocessing }>;
 }
 
 /** One preprocessing: fitted on the training images, every net trained on the transformed images. */
@@ -171,7 +163,7 @@ export const dataPreprocessing = defineStudy<DataPreprocessingConfig, DataPrepro
         comparing(
           {
             id: `zero-centred-below-raw-${n.activation}`,
-            text: `${ACTIVATION_LABEL[n.activation] ?? n.activation}: zero-centred inputs end with a lower training loss than raw pixels (mean of the last ${config.tail} iterations)`,
+            text: `${ACTIVATION_LABEL[n.activation]}: zero-centred inputs end with a lower training loss than raw pixels (mean of the last ${config.tail} iterations)`,
             holds: raw.finalLoss !== null && centred.finalLoss !== null && centred.finalLoss < raw.finalLoss,
             numbers: { zeroCentred: centred.finalLoss, raw: raw.finalLoss },
           },
@@ -190,7 +182,7 @@ export const dataPreprocessing = defineStudy<DataPreprocessingConfig, DataPrepro
       const keys = Object.keys(run.series.nets).filter((k) => run.series.nets[k]!.activation === a);
       const series = { loss: Object.fromEntries(keys.map((k) => [k, run.series.loss[k]!])), divergedAt: {} };
       const labels = Object.fromEntries(keys.map((k) => [k, PREPROCESSING_LABEL[run.series.nets[k]!.preprocessing]]));
-      return { ...lossCurves(series, labels)[0]!, panel: `${ACTIVATION_LABEL[a] ?? a}: training loss` };
+      return { ...lossCurves(series, labels)[0]!, panel: `${ACTIVATION_LABEL[a]}: training loss` };
     });
   },
 });
