@@ -13,11 +13,13 @@ import { overfit } from './overfit/study.js';
 import { hyperparameterSearch } from './hyperparameter-search/study.js';
 import { lrSchedules } from './lr-schedules/study.js';
 import { ensembles } from './ensembles/study.js';
+import { activationFunctions } from './activation-functions/study.js';
+import { dataPreprocessing } from './data-preprocessing/study.js';
 import { batchnormInference } from './batchnorm-inference/study.js';
 
 export const STUDIES: AnyStudy[] = [
   optimizerPaths, optimizersMnist, initActivations, initMnist, batchnorm, overfit, hyperparameterSearch,
-  lrSchedules, ensembles, batchnormInference,
+  lrSchedules, ensembles, activationFunctions, dataPreprocessing, batchnormInference,
 ];
 
 export function findStudy(name: string): AnyStudy | undefined {

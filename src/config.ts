@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from './errors.js';
+import { ACTIVATIONS } from './nn/activation.js';
 import { OPTIMIZER_NAMES } from './optim/optimizers.js';
 import { canonicalJson } from './train/journal.js';
 
@@ -28,9 +29,23 @@ export const testImages = count(1, 10_000);
 export const optimizerName = z.enum(OPTIMIZER_NAMES);
 /** A learning rate per update rule; the rules listed are the ones that run. */
 export const ratePerOptimizer = z.partialRecord(optimizerName, positive);
-export const activationName = z.enum(['sigmoid', 'tanh', 'relu']);
+export const activationName = z.enum(ACTIVATIONS);
 /** 'xavier', 'he', or a plain standard deviation { std }. */
 export const initScheme = z.union([z.enum(['xavier', 'he']), z.strictObject({ std: positive })]);
+/** Networks named by their activation, each with its init: [{ activation: 'relu', init: 'he' }, ...]. */
+export const netsByActivation = z
+  .array(z.strictObject({ activation: activationName, init: initScheme }))
+  .min(1)
+  .refine((nets) => new Set(nets.map((n) => n.activation)).size === nets.length, 'each activation at most once (nets are named by it)');
+/**
+ * The fields of S2's setting (nets trained for a number of iterations on the same batches, the
+ * final loss the mean over the last `tail` iterations); check `tail` with tailWithinIterations.
+ */
+export const iterationSetting = { trainSize: trainImages, hidden: hiddenLayers, batchSize: count(1, 60_000), iterations: count(1), tail: count(1) };
+export const tailWithinIterations: [(c: { tail: number; iterations: number }) => boolean, { message: string; path: string[] }] = [
+  (c) => c.tail <= c.iterations,
+  { message: 'tail must not exceed iterations', path: ['tail'] },
+];
 /** [lo, hi] with 0 < lo <= hi. */
 export const range = z.tuple([positive, positive]).refine(([lo, hi]) => lo <= hi, 'must be [lo, hi] with lo <= hi');
 

@@ -24,7 +24,7 @@ describe('hand-written backward pass vs the tape on the cpu backend', () => {
     await tf.setBackend(previous);
   });
 
-  for (const activation of ['relu', 'sigmoid', 'tanh'] as const) {
+  for (const activation of ['relu', 'sigmoid', 'tanh', 'leaky-relu', 'elu'] as const) {
     it(`${activation}, BN + dropout + decay, adam: same bits for 200 steps`, () => {
       expect(tf.getBackend()).toBe('cpu');
       const spec = { sizes: [784, 16, 12, 10], activation, init: 'he' as const, batchNorm: true, dropout: 0.1, weightDecay: 0.01 };

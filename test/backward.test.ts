@@ -56,7 +56,7 @@ const VARIANTS: Variant[] = [
 ];
 
 function compare(activation: Activation, v: Variant, optimizer: OptimizerName): void {
-  const spec: MlpSpec = { sizes: [784, 16, 12, 10], activation, init: activation === 'relu' ? 'he' : 'xavier', ...v.spec };
+  const spec: MlpSpec = { sizes: [784, 16, 12, 10], activation, init: activation === 'sigmoid' || activation === 'tanh' ? 'xavier' : 'he', ...v.spec };
   const seed = 7;
   const ours = new Mlp(spec, Rng.stream(seed, 'init'));
   const tape = new Mlp(spec, Rng.stream(seed, 'init'));
@@ -101,6 +101,13 @@ describe('hand-written backward pass vs the gradient tape: bit-identical over 20
   for (const activation of ['relu', 'sigmoid', 'tanh'] as const) {
     for (const v of VARIANTS) {
       for (const o of v.optimizers) it(`${activation}, ${v.name}, ${o}`, () => compare(activation, v, o));
+    }
+  }
+  // Leaky ReLU and ELU: every variant; two update rules suffice (the activation's backward
+  // does not depend on the rule, and the six rules are checked above).
+  for (const activation of ['leaky-relu', 'elu'] as const) {
+    for (const v of VARIANTS) {
+      for (const o of ['sgd', 'adam'] as const) it(`${activation}, ${v.name}, ${o}`, () => compare(activation, v, o));
     }
   }
 

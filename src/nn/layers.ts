@@ -97,6 +97,25 @@ export function tanhBackward(dout: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
   return tf.mul(tf.sub(1, tf.square(y)), dout) as tf.Tensor2D;
 }
 
+/**
+ * Leaky ReLU passes the gradient where the input was positive and `slope` times it elsewhere
+ * (the tape's: where(x > 0, dout, dout * slope), from the saved input x).
+ */
+export function leakyReluBackward(dout: tf.Tensor2D, x: tf.Tensor2D, slope: number): tf.Tensor2D {
+  return tf.where(tf.greater(x, 0), dout, tf.mul(dout, slope)) as tf.Tensor2D;
+}
+
+/**
+ * ELU (alpha 1): elu' = 1 where the output is positive, else exp(x) = y + 1, from the saved
+ * output y: dout where y > 0, dout (y + 1) elsewhere. Through tfjs's EluGrad kernel, as the
+ * tape does: it forms dout (y + 1) with one rounding (wasm and cpu compute it in double), so
+ * the same formula as two float32 ops (add, then mul) differs in the last bit for about 2% of
+ * the elements.
+ */
+export function eluBackward(dout: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
+  return tf.engine().runKernel('EluGrad', { dy: dout, y }) as tf.Tensor2D;
+}
+
 // --- Dropout (the lecture's, not inverted) -------------------------------------------------
 
 export function dropoutForward(x: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {

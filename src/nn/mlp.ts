@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
-import { activate, type Activation } from './activation.js';
+import { activate, LEAKY_RELU_SLOPE, type Activation } from './activation.js';
 import { dense, denseOnData, denseTfjsGrad, type FusedActivation } from './dense.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { initWeights, type InitScheme } from './init.js';
@@ -31,6 +31,8 @@ import {
   batchNormForward,
   dropoutBackward,
   dropoutForward,
+  eluBackward,
+  leakyReluBackward,
   reluBackward,
   sigmoidBackward,
   softmaxWithLossBackward,
@@ -283,6 +285,8 @@ export class Mlp {
         const y = activate(activation, z) as tf.Tensor2D;
         if (activation === 'relu') back.push((d) => reluBackward(d, z));
         else if (activation === 'sigmoid') back.push((d) => sigmoidBackward(d, y));
+        else if (activation === 'leaky-relu') back.push((d) => leakyReluBackward(d, z, LEAKY_RELU_SLOPE));
+        else if (activation === 'elu') back.push((d) => eluBackward(d, y));
         else back.push((d) => tanhBackward(d, y));
         h = y;
       }

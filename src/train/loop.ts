@@ -86,6 +86,8 @@ export interface IterationLoopResult {
   divergedAt: Record<string, Divergence | null>;
   /** Wall time per iteration per network (ms). */
   msPerStep: number;
+  /** Per network: mean wall time of its training steps alone (forward, backward, update; ms), its loss evaluation left out. */
+  msPerStepOf: Record<string, number>;
 }
 
 /**
@@ -96,20 +98,27 @@ export function trainIterations(o: IterationLoopOptions): IterationLoopResult {
   const loss: Record<string, (number | null)[]> = {};
   const lr: Record<string, (number | null)[]> = {};
   const divergedAt: Record<string, Divergence | null> = {};
+  const stepMs: Record<string, number> = {};
+  const steps: Record<string, number> = {};
   for (const t of o.trainees) {
     loss[t.name] = [];
     lr[t.name] = [];
     divergedAt[t.name] = null;
+    stepMs[t.name] = 0;
+    steps[t.name] = 0;
   }
   const start = performance.now();
   for (let i = 0; i < o.iterations; i++) {
     const batch = sampleBatch(o.train, o.batchSize, o.rng);
     for (const t of o.trainees) {
+      const t0 = performance.now();
       const before = scheduledStep(t, batch, i, divergedAt[t.name] !== null, lr);
       if (before === null) {
         loss[t.name]!.push(null);
         continue;
       }
+      stepMs[t.name]! += performance.now() - t0;
+      steps[t.name]!++;
       const after = Number.isFinite(before) ? t.net.lossValue(batch.x, batch.y) : before;
       if (!Number.isFinite(after)) divergedAt[t.name] = { iteration: i, epoch: null, loss: finiteOrNull(after) };
       loss[t.name]!.push(finiteOrNull(after));
@@ -118,7 +127,8 @@ export function trainIterations(o: IterationLoopOptions): IterationLoopResult {
     o.onIteration?.(i);
   }
   const msPerStep = (performance.now() - start) / Math.max(1, o.iterations * o.trainees.length);
-  return { loss, lr, divergedAt, msPerStep };
+  const msPerStepOf = Object.fromEntries(o.trainees.map((t) => [t.name, stepMs[t.name]! / Math.max(1, steps[t.name]!)]));
+  return { loss, lr, divergedAt, msPerStep, msPerStepOf };
 }
 
 export interface EpochLoopOptions {
