@@ -11,8 +11,10 @@ import { initMnist } from './init-mnist/study.js';
 import { batchnorm } from './batchnorm/study.js';
 import { overfit } from './overfit/study.js';
 import { hyperparameterSearch } from './hyperparameter-search/study.js';
+import { gradientCheck } from './gradient-check/study.js';
+import { sanityChecks } from './sanity-checks/study.js';
 
-export const STUDIES: AnyStudy[] = [optimizerPaths, optimizersMnist, initActivations, initMnist, batchnorm, overfit, hyperparameterSearch];
+export const STUDIES: AnyStudy[] = [optimizerPaths, optimizersMnist, initActivations, initMnist, batchnorm, overfit, hyperparameterSearch, gradientCheck, sanityChecks];
 
 export function findStudy(name: string): AnyStudy | undefined {
   return STUDIES.find((s) => s.name === name);
