@@ -88,7 +88,7 @@ function kinkFigure(result: Result): Figure | null {
   const s = result.runs[0]!.series;
   const coords = s.variants.relu?.coordinates;
   if (!coords) return null;
-  const picks = [1e-1, 1e-3, 1e-5, 1e-7].map((h) => s.hs.findIndex((x) => Math.abs(Math.log10(x) - Math.log10(h)) < 1e-9)).filter((k) => k >= 0);
+  const picks = [1e-1, 1e-2, 1e-4, 1e-6].map((h) => s.hs.findIndex((x) => Math.abs(Math.log10(x) - Math.log10(h)) < 1e-9)).filter((k) => k >= 0);
   const rows: Json[] = [];
   for (const k of picks) {
     coords.forEach((c, i) => rows.push({ panel: `h = ${s.hs[k]}`, coordinate: i, tensor: c.tensor, error: floored(c.error[k]!), kink: c.crossed[k] ? 'a ReLU input crossed 0' : 'no crossing' }));
