@@ -9,6 +9,7 @@ import { CONFIG, SCHEMA_URL, provenance, sig, type Json } from '../../src/plot/c
 import type { Figure } from '../../src/plot/render.js';
 import { smoothKaiser } from '../../src/plot/smooth.js';
 import type { TypedResult } from '../../src/study.js';
+import { EXPLODE_LOSS } from './rates.js';
 import { lrLabel, summarizeRate, type Regime, type SanityChecksConfig, type SanityChecksSeries } from './study.js';
 
 type Result = TypedResult<SanityChecksConfig, SanityChecksSeries, unknown>;
@@ -103,7 +104,7 @@ function lossCurvesFigure(result: Result): Figure {
     const smooth = smoothKaiser(r.loss);
     smooth.forEach((v, i) => rows.push({ rate: key.get(r.lr), iteration: i + 1, loss: sig(v, 4) }));
   }
-  const ends = s.rates.filter((r) => r.diverged).map((r) => ({ rate: key.get(r.lr), iteration: r.diverged!.iteration + 1, loss: 23 }));
+  const ends = s.rates.filter((r) => r.diverged).map((r) => ({ rate: key.get(r.lr), iteration: r.diverged!.iteration + 1, loss: sig(EXPLODE_LOSS, 3) }));
   const c = result.config.rates;
   const x = { field: 'iteration', type: 'quantitative', title: 'iterations', scale: { domain: [0, c.iterations], nice: false } };
   const y = { field: 'loss', type: 'quantitative', title: 'training loss on the batch (smoothed, log)', scale: { type: 'log', domain: [0.01, 30], nice: false } };
