@@ -139,7 +139,8 @@ function ratioFigure(result: Result): Figure {
   const layers = [...new Set(rows.map((r) => r.layer as string))];
   const c = result.config.rates;
   const x = { field: 'iteration', type: 'quantitative', title: 'iterations', scale: { domain: [0, c.iterations], nice: false } };
-  const y = { field: 'ratio', type: 'quantitative', title: '||lr dW|| / ||W||', scale: { type: 'log' } };
+  // Grid lines at the decades only (a log axis's minor ticks turn into grey bands at this height).
+  const y = { field: 'ratio', type: 'quantitative', title: '||lr dW|| / ||W||', scale: { type: 'log' }, axis: { values: [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10], format: '.0e' } };
   const color = { field: 'rate', type: 'nominal', title: 'SGD learning rate (regime)', sort: domain, scale: { domain, range } };
   return view(
     {
@@ -153,7 +154,9 @@ function ratioFigure(result: Result): Figure {
         height: 180,
         layer: [
           { data: { values: [{ lo: 1e-4, hi: 1e-2 }] }, mark: { type: 'rect', color: '#e8f5e9' }, encoding: { y: { field: 'lo', type: 'quantitative', scale: y.scale }, y2: { field: 'hi' } } },
-          { mark: { type: 'line', strokeWidth: 1.2, point: { size: 10 } }, encoding: { x, y, color } },
+          { mark: { type: 'line', strokeWidth: 1.2 }, encoding: { x, y, color } },
+          // A run that diverged early has a point or two: marked, since a line needs two.
+          { transform: [{ filter: "indexof(datum.rate, 'diverged') >= 0" }], mark: { type: 'point', filled: true, size: 18 }, encoding: { x, y, color } },
         ],
       },
       config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), orient: 'right' } },
