@@ -1,0 +1,135 @@
+/**
+ * S8's float64 reference: the forward pass of the suite's MLP (src/nn/mlp.ts in training mode)
+ * written out in plain TypeScript numbers (double precision), for numerical gradients that
+ * round-off in float32 does not spoil. It is checked against the suite's float32 loss on the
+ * same weights before any gradient is compared (study.ts, claim reference-agrees), so a gradient
+ * check tests the suite's gradients, not a second bug here.
+ *
+ * What it must match, read from src/nn/mlp.ts and layers.ts:
+ * - parameters in Mlp.params() order: per layer W (fanIn x fanOut, row-major), b, and for a
+ *   hidden layer with batch norm gamma, beta;
+ * - affine -> [batch norm] -> activation -> [dropout] per hidden layer, then affine -> softmax
+ *   cross-entropy averaged over the batch;
+ * - batch norm in training mode: the batch mean and the biased batch variance (divide by the
+ *   batch size), xhat = (x - mean) / sqrt(var + BN_EPS), y = gamma * xhat + beta, BN_EPS taken
+ *   from mlp.ts itself;
+ * - dropout as the suite's (not inverted): h * mask in training, no rescaling;
+ * - weight decay 0.5 * lambda * sum(W^2) over the weight matrices only.
+ */
+import { BN_EPS } from '../../src/nn/mlp.js';
+
+export interface RefSpec {
+  /** Layer widths, input first. */
+  sizes: number[];
+  activation: 'tanh' | 'relu';
+  batchNorm: boolean;
+  weightDecay: number;
+}
+
+export interface RefBatch {
+  /** rows x sizes[0], row-major. */
+  x: Float64Array;
+  labels: Uint8Array;
+  rows: number;
+}
+
+export interface RefEval {
+  loss: number;
+  /**
+   * ReLU nets: whether each ReLU input was > 0 (the suite's step(z): 0 at z = 0), every hidden
+   * layer's rows x width in turn. Two evaluations whose patterns differ straddle a kink.
+   */
+  on: Uint8Array | null;
+}
+
+/** How many ReLU inputs a forward pass has: every hidden unit of every row. */
+export function reluInputs(spec: RefSpec, rows: number): number {
+  return spec.sizes.slice(1, -1).reduce((n, w) => n + w * rows, 0);
+}
+
+/**
+ * The loss of the batch at `params` (float64). `masks`, for a dropout net, holds one 0/1 mask
+ * (rows x width) per hidden layer, in forward order.
+ */
+export function referenceLoss(spec: RefSpec, params: Float64Array[], batch: RefBatch, masks: Float64Array[] | null = null): RefEval {
+  const { sizes } = spec;
+  const rows = batch.rows;
+  const relu = spec.activation === 'relu';
+  const on = relu ? new Uint8Array(reluInputs(spec, rows)) : null;
+  let onAt = 0;
+  let h = batch.x;
+  let p = 0;
+  let penalty = 0;
+  const layers = sizes.length - 1;
+  for (let l = 0; l < layers; l++) {
+    const n = sizes[l]!;
+    const m = sizes[l + 1]!;
+    const w = params[p++]!;
+    const b = params[p++]!;
+    if (spec.weightDecay !== 0) for (let i = 0; i < w.length; i++) penalty += w[i]! * w[i]!;
+    // a = h W + b, accumulated row by row (a zero input adds nothing: skipped).
+    const a = new Float64Array(rows * m);
+    for (let r = 0; r < rows; r++) {
+      const out = a.subarray(r * m, (r + 1) * m);
+      out.set(b);
+      for (let k = 0; k < n; k++) {
+        const v = h[r * n + k]!;
+        if (v === 0) continue;
+        const wk = w.subarray(k * m, (k + 1) * m);
+        for (let j = 0; j < m; j++) out[j] += v * wk[j]!;
+      }
+    }
+    if (l === layers - 1) {
+      const data = softmaxCrossEntropy(a, batch.labels, rows, m);
+      return { loss: data + 0.5 * spec.weightDecay * penalty, on };
+    }
+    if (spec.batchNorm) batchNormInPlace(a, rows, m, params[p++]!, params[p++]!);
+    for (let i = 0; i < a.length; i++) {
+      const z = a[i]!;
+      if (relu) {
+        on![onAt++] = z > 0 ? 1 : 0;
+        a[i] = z > 0 ? z : 0;
+      } else {
+        a[i] = Math.tanh(z);
+      }
+    }
+    const mask = masks?.[l];
+    if (mask) for (let i = 0; i < a.length; i++) a[i]! *= mask[i]!;
+    h = a;
+  }
+  throw new Error('unreachable: a network has at least one layer');
+}
+
+/** Training-mode batch norm of each column of a (rows x m): batch mean, biased variance, BN_EPS. */
+function batchNormInPlace(a: Float64Array, rows: number, m: number, gamma: Float64Array, beta: Float64Array): void {
+  for (let j = 0; j < m; j++) {
+    let s = 0;
+    for (let r = 0; r < rows; r++) s += a[r * m + j]!;
+    const mean = s / rows;
+    let v = 0;
+    for (let r = 0; r < rows; r++) v += (a[r * m + j]! - mean) ** 2;
+    const std = Math.sqrt(v / rows + BN_EPS);
+    for (let r = 0; r < rows; r++) a[r * m + j] = (gamma[j]! * (a[r * m + j]! - mean)) / std + beta[j]!;
+  }
+}
+
+/** Mean over rows of -log softmax(logits)[label], with the row maximum taken out first. */
+function softmaxCrossEntropy(logits: Float64Array, labels: Uint8Array, rows: number, m: number): number {
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const z = logits.subarray(r * m, (r + 1) * m);
+    let max = -Infinity;
+    for (let j = 0; j < m; j++) max = Math.max(max, z[j]!);
+    let sum = 0;
+    for (let j = 0; j < m; j++) sum += Math.exp(z[j]! - max);
+    total += max + Math.log(sum) - z[labels[r]!]!;
+  }
+  return total / rows;
+}
+
+/** True when two ReLU on/off patterns differ somewhere: a kink lies between the two points. */
+export function patternsDiffer(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (!a || !b) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return true;
+  return false;
+}

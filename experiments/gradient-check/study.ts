@@ -1,0 +1,574 @@
+/**
+ * S8 gradient-check: the suite's hand-written backward pass (Mlp.gradients: src/nn/layers.ts
+ * and mlp.ts, the gradient every study trains with) against numerical gradients, as the notes
+ * teach it: the centered formula rather than the forward one, the relative error
+ * |a - n| / max(|a|, |n|), double precision, few data points, kinks, randomness switched off,
+ * the data loss checked apart from the penalty, some coordinates of each parameter.
+ *
+ * A small net (784-20-20-10) on a few real MNIST images, its parameters drawn once by the
+ * seed. Numerical gradients come from the suite's own float32 loss (tfjs) and from a float64
+ * forward pass written here (reference.ts), which must first reproduce the float32 loss on the
+ * same weights to float32 precision. Steps h from 1e-1 down to 1e-9, one per decade; both
+ * formulas; every checked coordinate's error is kept.
+ *
+ * Variants: tanh (smooth), ReLU (kinks), ReLU + batch norm, weight decay with a dominant
+ * penalty (and a deliberately broken copy of the gradient, made here: nothing in src/ knows),
+ * dropout with fresh masks and with the mask the analytic pass used.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { count, hiddenLayers, positive, share } from '../../src/config.js';
+import { IMAGE_SIZE, gatherRows } from '../../src/data/mnist.js';
+import type { InitScheme } from '../../src/nn/init.js';
+import type { Mlp } from '../../src/nn/mlp.js';
+import { mnistNet } from '../../src/nn/mnist-net.js';
+import { Rng } from '../../src/rng.js';
+import { median, roundSig } from '../../src/stats.js';
+import { defineStudy, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext } from '../../src/study.js';
+import { toBatch } from '../../src/train/batches.js';
+import { derivatives, float32Evaluator, float64Evaluator, medianPerH, pickCoordinates, quantile, relativeError, type Coordinate, type Evaluator } from './check.js';
+import { gradientCheckFigures } from './figure.js';
+import { referenceLoss, type RefBatch, type RefSpec } from './reference.js';
+
+export const VARIANTS = ['tanh', 'relu', 'relu-bn', 'weight-decay', 'dropout'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+export const VARIANT_TITLE: Record<Variant, string> = {
+  tanh: 'tanh (smooth)',
+  relu: 'ReLU (kinks)',
+  'relu-bn': 'ReLU + batch norm',
+  'weight-decay': 'tanh + dominant weight decay',
+  dropout: 'tanh + dropout',
+};
+
+export const GradientCheckConfigSchema = z.strictObject({
+  /** How many training images (drawn by the seed) the loss is taken over. */
+  images: count(2, 1000),
+  hidden: hiddenLayers,
+  /** Coordinates checked per parameter tensor (all of a smaller tensor). */
+  coordinatesPerTensor: count(1, 1_000_000),
+  /** The steps h, largest first. */
+  hs: z.array(positive).min(2),
+  variants: z.array(z.enum(VARIANTS)).min(1),
+  /** Dropout ratio of the dropout variant. */
+  dropout: share.gt(0),
+  /**
+   * Weight-decay variant: lambda is set so that the penalty's gradient (lambda W) is this many
+   * times the data gradient, in norm over the weight matrices.
+   */
+  penaltyDominance: positive,
+});
+export type GradientCheckConfig = z.infer<typeof GradientCheckConfigSchema>;
+
+const decades = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, k) => Number(`1e${-(from + k)}`));
+
+const lecture: GradientCheckConfig = {
+  // The notes' "few data points": 8 images, a net small enough to check many coordinates.
+  images: 8,
+  hidden: [20, 20],
+  coordinatesPerTensor: 100,
+  hs: decades(1, 9),
+  variants: [...VARIANTS],
+  // The suite's dropout ratio (S6).
+  dropout: 0.2,
+  // The broken half of a data gradient is then about 0.5/1e5 = 5e-6 of a typical coordinate's
+  // total, far inside the notes' "fine" band (< 1e-4) even at coordinates whose weight is ten
+  // times smaller than typical: the penalty dominates by any reading.
+  penaltyDominance: 1e5,
+};
+
+// Quick: 8 coordinates per tensor instead of 100; everything else as the lecture.
+const quick: GradientCheckConfig = { ...lecture, coordinatesPerTensor: 8 };
+
+// ---------------------------------------------------------------------------------------
+// Claim thresholds, fixed before the first lecture-scale run (the notes' bands where they apply).
+
+/** float32's unit round-off is 6e-8; a forward pass sums up to 784 products, so float32 and float64 losses agree to ~1e-6 relative: 1e-5 leaves room and still catches any real difference. */
+const AGREEMENT = 1e-5;
+/** "Centered beats forward at their best h by >= 10x" (the spec's factor). */
+const CENTERED_GAIN = 10;
+/** The notes' "happy" band. */
+const HAPPY = 1e-7;
+/** "Far higher": at least ten times the float64 floor; "grows again": the smallest h's error at least ten times float32's best. */
+const FAR = 10;
+/** The notes' "fine" band (also with kinks): a check below it passes. */
+const PASSES = 1e-4;
+/** The notes' "probably wrong" band: above it a check exposes an error. */
+const WRONG = 1e-2;
+/** "(almost) all" large errors sit at a kink crossing. */
+const AT_KINKS = 0.9;
+/**
+ * The steps over which the ReLU claim counts large errors: 1e-2 .. 1e-6. Above 1e-2 a step moves
+ * the output layer's logits enough for the softmax's own curvature to matter; below 1e-6 float64
+ * round-off alone can reach 1e-2 for the smallest gradients (2e-16 * loss / (h |g|)).
+ */
+const KINK_H: [number, number] = [1e-6, 1e-2];
+/** "Vanish with a smaller h": at h = 1e-6 at most a tenth of the wrong-band count at h = 1e-2. */
+const VANISH = 0.1;
+
+// ---------------------------------------------------------------------------------------
+// What a run records
+
+export interface ArmRecord {
+  name: string;
+  precision: 'float32' | 'float64';
+  /** Per h (config.hs order), over the checked coordinates: median and 90th percentile of the relative error. */
+  forward: { median: number[]; p90: number[] };
+  centered: { median: number[]; p90: number[] };
+  /**
+   * float64 arms: the median relative error between the centered numerical gradients at the
+   * best h and at its better neighbour; how far the numerics agree with themselves, i.e. the
+   * precision they could resolve in the analytic gradient.
+   */
+  numericSelfAgreement?: number;
+}
+
+export interface CoordinateRecord {
+  tensor: string;
+  index: number;
+  analytic: number;
+  /** float64 centered relative error per h. */
+  error: number[];
+  /** A ReLU input changed sign among x-h, x, x+h, per h. */
+  crossed: boolean[];
+}
+
+export interface VariantRecord {
+  tensors: { name: string; size: number; checked: number }[];
+  /** The training-mode loss of the suite (float32) and of the reference (float64) at the same weights. */
+  loss32: number;
+  loss64: number;
+  /** Weight-decay variant: lambda and the same check for its data-only net. */
+  lambda?: number;
+  dataLoss32?: number;
+  dataLoss64?: number;
+  arms: ArmRecord[];
+  /** ReLU variants: every coordinate's float64 centered error per h, with kink crossings. */
+  coordinates?: CoordinateRecord[];
+}
+
+export interface GradientCheckSeries {
+  hs: number[];
+  variants: Partial<Record<Variant, VariantRecord>>;
+}
+
+export interface Best {
+  h: number;
+  median: number;
+}
+
+export interface GradientCheckSummary {
+  /** Per variant: |loss64 - loss32| / |loss32| (the larger of the two nets for weight decay). */
+  agreement: Partial<Record<Variant, number>>;
+  /** Per variant, per arm: the h with the lowest median error, for each formula. */
+  best: Partial<Record<Variant, Record<string, { forward: Best; centered: Best }>>>;
+  /** ReLU variant, float64 centered: coordinates in the wrong band per h, and how many of them crossed a kink. */
+  kinks: { wrong: number[]; wrongAtCrossing: number[]; crossed: number[] } | null;
+  lambda: number | null;
+}
+
+// ---------------------------------------------------------------------------------------
+// One variant
+
+interface Setup {
+  activation: 'tanh' | 'relu';
+  init: InitScheme;
+  batchNorm?: boolean;
+  dropout?: boolean;
+  decay?: boolean;
+}
+
+const SETUP: Record<Variant, Setup> = {
+  tanh: { activation: 'tanh', init: 'xavier' },
+  relu: { activation: 'relu', init: 'he' },
+  'relu-bn': { activation: 'relu', init: 'he', batchNorm: true },
+  'weight-decay': { activation: 'tanh', init: 'xavier', decay: true },
+  dropout: { activation: 'tanh', init: 'xavier', dropout: true },
+};
+
+/** Every variant draws its weights from this one stream: the same normal draws, scaled by its init. */
+const INIT_STREAM = 'init';
+
+interface Data {
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+  ref: RefBatch;
+  /** Pixels non-zero in at least one image (the others' first-layer weights get a zero gradient by construction). */
+  activePixel: Uint8Array;
+}
+
+function tensorNames(hidden: number[], bn: boolean): string[] {
+  const names: string[] = [];
+  for (let l = 0; l <= hidden.length; l++) {
+    names.push(`W${l + 1}`, `b${l + 1}`);
+    if (bn && l < hidden.length) names.push(`gamma${l + 1}`, `beta${l + 1}`);
+  }
+  return names;
+}
+
+const toF64 = (t: tf.Tensor): Float64Array => Float64Array.from(t.dataSync());
+
+function suiteGradients(net: Mlp, data: Data): { loss: number; grads: Float64Array[] } {
+  const { loss, grads } = net.gradients(data.x, data.y);
+  const out = grads.map(toF64);
+  tf.dispose(grads);
+  return { loss, grads: out };
+}
+
+/** Norm over the weight matrices (every other tensor of a net without BN: W1, b1, W2, ...). */
+function weightNorm(tensors: Float64Array[]): number {
+  let s = 0;
+  tensors.forEach((t, i) => {
+    if (i % 2 === 0) for (const v of t) s += v * v;
+  });
+  return Math.sqrt(s);
+}
+
+/**
+ * The dropout masks an Mlp draws: its constructor seeds a private stream from the next draw of
+ * the init stream after the weights, and each training forward pass draws one mask per hidden
+ * layer (uniform > ratio keeps a unit). Replayed here so the float64 reference can use the mask
+ * the analytic pass used; the replay is verified by the two losses agreeing (reference-agrees).
+ */
+function replayDropoutStream(seed: number, sizes: number[]): Rng {
+  const twin = Rng.stream(seed, INIT_STREAM);
+  for (let l = 0; l + 1 < sizes.length; l++) twin.normalArray(sizes[l]! * sizes[l + 1]!);
+  return new Rng(twin.nextUint32(), 'dropout');
+}
+
+function drawMasks(rng: Rng, rows: number, hidden: number[], ratio: number): Float64Array[] {
+  return hidden.map((w) => {
+    const m = new Float64Array(rows * w);
+    for (let i = 0; i < m.length; i++) m[i] = rng.uniform() > ratio ? 1 : 0;
+    return m;
+  });
+}
+
+interface Arm {
+  name: string;
+  precision: 'float32' | 'float64';
+  analytic: Float64Array[];
+  evaluate: Evaluator;
+}
+
+function checkArm(arm: Arm, coords: Coordinate[], hs: number[], keep: boolean, tick: () => void): { record: ArmRecord; perCoordinate: { error: number[]; crossed: boolean[] }[] } {
+  const fwd: number[][] = [];
+  const ctr: number[][] = [];
+  const perCoordinate: { error: number[]; crossed: boolean[] }[] = [];
+  const numeric: number[][] = [];
+  for (const c of coords) {
+    const a = arm.analytic[c.tensor]![c.index]!;
+    const d = derivatives(arm.evaluate, c, hs);
+    numeric.push(d.centered);
+    fwd.push(d.forward.map((n) => relativeError(a, n)));
+    const e = d.centered.map((n) => relativeError(a, n));
+    ctr.push(e);
+    if (keep) perCoordinate.push({ error: e.map((v) => roundSig(v, 4)), crossed: d.crossed.map((x) => x === true) });
+    tick();
+  }
+  const stats = (errs: number[][]) => ({
+    median: medianPerH(errs, hs.length).map((v) => roundSig(v, 4)),
+    p90: hs.map((_, k) => roundSig(quantile(errs.map((e) => e[k]!), 0.9)!, 4)),
+  });
+  const record: ArmRecord = { name: arm.name, precision: arm.precision, forward: stats(fwd), centered: stats(ctr) };
+  if (arm.precision === 'float64') {
+    const m = record.centered.median;
+    const k = hs.indexOf(bestOf(hs, m).h);
+    const other = k === 0 ? 1 : k === hs.length - 1 ? k - 1 : m[k - 1]! <= m[k + 1]! ? k - 1 : k + 1;
+    record.numericSelfAgreement = roundSig(median(numeric.map((n) => relativeError(n[k]!, n[other]!)))!, 4);
+  }
+  return { record, perCoordinate };
+}
+
+function runVariant(variant: Variant, config: GradientCheckConfig, data: Data, seed: number, tick: () => void): VariantRecord {
+  const s = SETUP[variant];
+  const sizes = [IMAGE_SIZE, ...config.hidden, 10];
+  const make = (weightDecay: number): Mlp =>
+    mnistNet(config.hidden, { activation: s.activation, init: s.init, batchNorm: s.batchNorm, dropout: s.dropout ? config.dropout : undefined, weightDecay }, Rng.stream(seed, INIT_STREAM));
+  const spec = (weightDecay: number): RefSpec => ({ sizes, activation: s.activation, batchNorm: s.batchNorm ?? false, weightDecay });
+  const names = tensorNames(config.hidden, s.batchNorm ?? false);
+  const nets: Mlp[] = [];
+  try {
+    const net = make(0);
+    nets.push(net);
+    const params64 = net.params().map(toF64);
+    const coords = pickCoordinates(
+      params64.map((p) => p.length),
+      config.coordinatesPerTensor,
+      Rng.stream(seed, 'coordinates'),
+      (t, i) => t === 0 && !data.activePixel[Math.floor(i / config.hidden[0]!)],
+    );
+    const tensors = names.map((name, t) => ({ name, size: params64[t]!.length, checked: coords.filter((c) => c.tensor === t).length }));
+    const rows = data.ref.rows;
+    const g = suiteGradients(net, data);
+    const record: VariantRecord = { tensors, loss32: g.loss, loss64: NaN, arms: [] };
+    const arms: Arm[] = [];
+
+    if (variant === 'dropout') {
+      const replay = replayDropoutStream(seed, sizes);
+      const fixed = drawMasks(replay, rows, config.hidden, config.dropout);
+      record.loss64 = referenceLoss(spec(0), params64, data.ref, fixed).loss;
+      arms.push(
+        { name: 'float64, fixed mask', precision: 'float64', analytic: g.grads, evaluate: float64Evaluator(spec(0), params64, data.ref, () => fixed) },
+        // Fresh masks: the draws the net's own stream would make next, one set per evaluation.
+        { name: 'float64, fresh masks', precision: 'float64', analytic: g.grads, evaluate: float64Evaluator(spec(0), params64, data.ref, () => drawMasks(replay, rows, config.hidden, config.dropout)) },
+        { name: 'float32, fresh masks', precision: 'float32', analytic: g.grads, evaluate: float32Evaluator(net, data.x, data.y) },
+      );
+    } else if (variant === 'weight-decay') {
+      record.dataLoss32 = g.loss;
+      record.dataLoss64 = referenceLoss(spec(0), params64, data.ref).loss;
+      const lambda = (config.penaltyDominance * weightNorm(g.grads)) / weightNorm(params64);
+      const pen = make(lambda);
+      nets.push(pen);
+      const gp = suiteGradients(pen, data);
+      record.lambda = lambda;
+      record.loss32 = gp.loss;
+      record.loss64 = referenceLoss(spec(lambda), params64, data.ref).loss;
+      // The deliberate bug, made here only: the weight matrices' data gradient halved (a wrong
+      // factor in dW = x^T dout); biases as computed. Combined = broken data part + lambda W.
+      const half = g.grads.map((t, i) => (i % 2 === 0 ? t.map((v) => 0.5 * v) : t));
+      const brokenCombined = gp.grads.map((t, i) => t.map((v, k) => v - g.grads[i]![k]! + half[i]![k]!));
+      arms.push(
+        { name: 'float64, data + penalty, correct gradient', precision: 'float64', analytic: gp.grads, evaluate: float64Evaluator(spec(lambda), params64, data.ref) },
+        { name: 'float64, data + penalty, broken gradient', precision: 'float64', analytic: brokenCombined, evaluate: float64Evaluator(spec(lambda), params64, data.ref) },
+        { name: 'float64, data only, broken gradient', precision: 'float64', analytic: half, evaluate: float64Evaluator(spec(0), params64, data.ref) },
+      );
+    } else {
+      record.loss64 = referenceLoss(spec(0), params64, data.ref).loss;
+      arms.push(
+        { name: 'float64', precision: 'float64', analytic: g.grads, evaluate: float64Evaluator(spec(0), params64, data.ref) },
+        { name: 'float32', precision: 'float32', analytic: g.grads, evaluate: float32Evaluator(net, data.x, data.y) },
+      );
+    }
+    for (const arm of arms) {
+      const keep = s.activation === 'relu' && arm.precision === 'float64';
+      const { record: r, perCoordinate } = checkArm(arm, coords, config.hs, keep, tick);
+      record.arms.push(r);
+      if (keep) {
+        record.coordinates = coords.map((c, k) => ({ tensor: names[c.tensor]!, index: c.index, analytic: roundSig(arm.analytic[c.tensor]![c.index]!, 6), ...perCoordinate[k]! }));
+      }
+    }
+    return record;
+  } finally {
+    for (const n of nets) n.dispose();
+  }
+}
+
+/** How many arms (numerical gradients) a variant checks: its progress count per coordinate. */
+const ARMS: Record<Variant, number> = { tanh: 2, relu: 2, 'relu-bn': 2, 'weight-decay': 3, dropout: 3 };
+
+function loadData(config: GradientCheckConfig, ctx: StudyContext): Data {
+  const train = ctx.mnist().train;
+  const idx = Rng.stream(ctx.seed, 'images').permutation(train.count).subarray(0, config.images);
+  const split = gatherRows(train, idx);
+  const b = toBatch(split);
+  const activePixel = new Uint8Array(IMAGE_SIZE);
+  for (let i = 0; i < split.images.length; i++) if (split.images[i] !== 0) activePixel[i % IMAGE_SIZE] = 1;
+  return { x: b.x, y: b.y, ref: { x: Float64Array.from(split.images), labels: split.labels, rows: split.count }, activePixel };
+}
+
+// ---------------------------------------------------------------------------------------
+// Summary and claims
+
+function bestOf(hs: number[], medians: number[]): Best {
+  let k = 0;
+  medians.forEach((m, i) => {
+    if (m < medians[k]!) k = i;
+  });
+  return { h: hs[k]!, median: medians[k]! };
+}
+
+const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.abs(a);
+
+export function summarize(series: GradientCheckSeries): GradientCheckSummary {
+  const { hs } = series;
+  const agreement: GradientCheckSummary['agreement'] = {};
+  const best: GradientCheckSummary['best'] = {};
+  for (const [v, r] of Object.entries(series.variants) as [Variant, VariantRecord][]) {
+    const diffs = [relDiff(r.loss32, r.loss64)];
+    if (r.dataLoss32 !== undefined && r.dataLoss64 !== undefined) diffs.push(relDiff(r.dataLoss32, r.dataLoss64));
+    agreement[v] = roundSig(Math.max(...diffs), 4);
+    best[v] = Object.fromEntries(r.arms.map((a) => [a.name, { forward: bestOf(hs, a.forward.median), centered: bestOf(hs, a.centered.median) }]));
+  }
+  let kinks: GradientCheckSummary['kinks'] = null;
+  const coords = series.variants.relu?.coordinates;
+  if (coords) {
+    const per = (f: (c: CoordinateRecord, k: number) => boolean) => hs.map((_, k) => coords.filter((c) => f(c, k)).length);
+    kinks = {
+      wrong: per((c, k) => c.error[k]! > WRONG),
+      wrongAtCrossing: per((c, k) => c.error[k]! > WRONG && c.crossed[k]!),
+      crossed: per((c, k) => c.crossed[k]!),
+    };
+  }
+  return { agreement, best, kinks, lambda: series.variants['weight-decay']?.lambda ?? null };
+}
+
+const e = (x: number) => Number(x.toPrecision(3));
+const hIndex = (hs: number[], h: number) => hs.findIndex((x) => Math.abs(Math.log10(x) - Math.log10(h)) < 1e-9);
+
+export function gradientCheckClaims(run: SeedOutput<GradientCheckSeries, GradientCheckSummary>, config: GradientCheckConfig): ClaimCheck[] {
+  const s = run.summary;
+  const { hs } = run.series;
+  const claims: ClaimCheck[] = [];
+  const agree = Object.entries(s.agreement) as [Variant, number][];
+  claims.push({
+    id: 'reference-agrees',
+    text: `The float64 reference forward pass gives the suite's float32 training loss on the same weights (and, with dropout, the same mask) to within ${AGREEMENT} relative, in every variant`,
+    holds: agree.every(([, d]) => d <= AGREEMENT),
+    numbers: { relativeDifference: Object.fromEntries(agree), threshold: AGREEMENT },
+  });
+  const tanh = s.best.tanh;
+  if (tanh) {
+    const f64 = tanh.float64!;
+    const f32 = tanh.float32!;
+    const gain64 = f64.forward.median / f64.centered.median;
+    const gain32 = f32.forward.median / f32.centered.median;
+    claims.push({
+      id: 'centered-beats-forward',
+      text: `tanh net: at their best h, the centered formula's median relative error is at least ${CENTERED_GAIN}x below the forward formula's, in float64 and in float32`,
+      holds: gain64 >= CENTERED_GAIN && gain32 >= CENTERED_GAIN,
+      numbers: { float64: { forward: f64.forward, centered: f64.centered, gain: e(gain64) }, float32: { forward: f32.forward, centered: f32.centered, gain: e(gain32) } },
+    });
+    claims.push({
+      id: 'float64-happy',
+      text: `tanh net: float64 centered differences reach the notes' "happy" band, median relative error < ${HAPPY} at the best h`,
+      holds: f64.centered.median < HAPPY,
+      numbers: {
+        bestH: f64.centered.h,
+        median: f64.centered.median,
+        p90: arm(run, 'tanh', 'float64').centered.p90[hIndex(hs, f64.centered.h)]!,
+        numericSelfAgreement: arm(run, 'tanh', 'float64').numericSelfAgreement ?? null,
+      },
+    });
+    const f32arm = arm(run, 'tanh', 'float32');
+    const smallest = f32arm.centered.median[hs.length - 1]!;
+    claims.push({
+      id: 'float32-u-shape',
+      text: `tanh net: float32 centered differences bottom out at least ${FAR}x above float64's best (round-off), and their error grows again as h shrinks (at h = ${hs[hs.length - 1]} at least ${FAR}x their best)`,
+      holds: f32.centered.median >= FAR * f64.centered.median && smallest >= FAR * f32.centered.median,
+      numbers: { float32Best: f32.centered, float64Best: f64.centered, float32AtSmallestH: smallest, medianPerH: f32arm.centered.median },
+    });
+  }
+  if (s.kinks) {
+    const { wrong, wrongAtCrossing, crossed } = s.kinks;
+    const inRange = hs.map((h, k) => (h >= KINK_H[0] * (1 - 1e-9) && h <= KINK_H[1] * (1 + 1e-9) ? k : -1)).filter((k) => k >= 0);
+    const nWrong = inRange.reduce((n, k) => n + wrong[k]!, 0);
+    const nAt = inRange.reduce((n, k) => n + wrongAtCrossing[k]!, 0);
+    const large = wrong[hIndex(hs, KINK_H[1])] ?? 0;
+    const small = wrong[hIndex(hs, KINK_H[0])] ?? 0;
+    const byH = Object.fromEntries(hs.map((h, k) => [`h=${h}`, `${wrongAtCrossing[k]}/${wrong[k]} wrong at a crossing, ${crossed[k]} crossed`]));
+    claims.push({
+      id: 'relu-errors-at-kinks',
+      text: `ReLU net, float64 centered: of the errors in the notes' "wrong" band (> ${WRONG}) at h ${KINK_H[1]}..${KINK_H[0]}, at least ${AT_KINKS * 100}% are at coordinates where a ReLU input crossed zero between x-h and x+h`,
+      holds: nWrong > 0 && nAt >= AT_KINKS * nWrong,
+      numbers: { wrong: nWrong, atCrossing: nAt, share: nWrong > 0 ? e(nAt / nWrong) : null, perH: byH },
+    });
+    claims.push({
+      id: 'relu-errors-vanish',
+      text: `ReLU net, float64 centered: the wrong-band errors vanish with a smaller h: at h = ${KINK_H[0]} at most ${VANISH} times as many as at h = ${KINK_H[1]} (where there are some)`,
+      holds: large > 0 && small <= VANISH * large,
+      numbers: { [`wrongAt${KINK_H[1]}`]: large, [`wrongAt${KINK_H[0]}`]: small, coordinates: run.series.variants.relu!.coordinates!.length },
+    });
+  }
+  const dropout = s.best.dropout;
+  if (dropout) {
+    const fixed = dropout['float64, fixed mask']!.centered;
+    const fresh64 = dropout['float64, fresh masks']!.centered;
+    const fresh32 = dropout['float32, fresh masks']!.centered;
+    claims.push({
+      id: 'dropout-fixed-mask',
+      text: `Dropout ${config.dropout}: with fresh masks the check is meaningless (median error > ${WRONG} at every h, float64 and float32), with the analytic pass's mask fixed it passes (< ${PASSES} at the best h)`,
+      holds: fresh64.median > WRONG && fresh32.median > WRONG && fixed.median < PASSES,
+      numbers: { fixedMask: fixed, freshMasksFloat64: fresh64, freshMasksFloat32: fresh32 },
+    });
+  }
+  const decay = s.best['weight-decay'];
+  if (decay) {
+    const combined = decay['float64, data + penalty, broken gradient']!.centered;
+    const dataOnly = decay['float64, data only, broken gradient']!.centered;
+    const correct = decay['float64, data + penalty, correct gradient']!.centered;
+    claims.push({
+      id: 'penalty-hides-bug',
+      text: `Weight decay with a dominant penalty (lambda ${s.lambda === null ? '?' : e(s.lambda)}): a gradient whose data part is halved passes the combined check (median < ${PASSES} at the best h) while the data-only check exposes it (> ${WRONG})`,
+      holds: combined.median < PASSES && dataOnly.median > WRONG,
+      numbers: { combinedBroken: combined, dataOnlyBroken: dataOnly, combinedCorrect: correct, lambda: s.lambda },
+    });
+  }
+  return claims;
+}
+
+function arm(run: { series: GradientCheckSeries }, v: Variant, name: string): ArmRecord {
+  return run.series.variants[v]!.arms.find((a) => a.name === name)!;
+}
+
+// ---------------------------------------------------------------------------------------
+// The study
+
+export const gradientCheck = defineStudy<GradientCheckConfig, GradientCheckSeries, GradientCheckSummary>({
+  name: 'gradient-check',
+  id: 'S8',
+  title: 'Gradient checking the hand-written backward pass',
+  description: '784-20-20-10 net on 8 images: analytic gradient vs forward/centered differences in float32 and float64, h 1e-1..1e-9; tanh, ReLU, BN, weight decay, dropout',
+  needsMnist: true,
+  configSchema: GradientCheckConfigSchema,
+  profiles: { lecture, quick },
+  run(config, ctx) {
+    const data = loadData(config, ctx);
+    const coordsPerVariant = (v: Variant) => {
+      const bn = SETUP[v].batchNorm ?? false;
+      const sizes = [IMAGE_SIZE, ...config.hidden, 10];
+      let n = 0;
+      for (let l = 0; l + 1 < sizes.length; l++) {
+        n += Math.min(config.coordinatesPerTensor, l === 0 ? data.activePixel.reduce((a, b) => a + b, 0) * sizes[1]! : sizes[l]! * sizes[l + 1]!) + Math.min(config.coordinatesPerTensor, sizes[l + 1]!);
+        if (bn && l + 2 < sizes.length) n += 2 * Math.min(config.coordinatesPerTensor, sizes[l + 1]!);
+      }
+      return n * ARMS[v];
+    };
+    const progress = ctx.progress('coordinates', config.variants.reduce((n, v) => n + coordsPerVariant(v), 0));
+    const variants: GradientCheckSeries['variants'] = {};
+    const timings: Record<string, number> = {};
+    try {
+      for (const v of config.variants) {
+        const t0 = performance.now();
+        variants[v] = runVariant(v, config, data, ctx.seed, () => progress.tick());
+        timings[`${v}Ms`] = Math.round(performance.now() - t0);
+      }
+    } finally {
+      progress.done();
+      tf.dispose([data.x, data.y]);
+    }
+    const series: GradientCheckSeries = { hs: config.hs, variants };
+    const summary = summarize(series);
+    for (const [v, d] of Object.entries(summary.agreement)) ctx.log(`${v}: float64 reference vs float32 loss, relative difference ${d}`);
+    return { series, summary, timings };
+  },
+  claims: gradientCheckClaims,
+  // CI's guard: log10 of each arm's best median (centered and forward), +-0.5 decade (rounding
+  // changes move these by far less; a broken gradient moves them by decades).
+  keyNumbers(run): Record<string, KeyNumber> {
+    const out: Record<string, KeyNumber> = {};
+    for (const [v, arms] of Object.entries(run.summary.best)) {
+      for (const [name, b] of Object.entries(arms!)) {
+        const key = `${v}.${name.replace(/[^a-z0-9]+/gi, '-')}`;
+        for (const f of ['centered', 'forward'] as const) {
+          const m = b[f].median;
+          if (m > 0) out[`${key}.${f}.log10BestMedian`] = { value: roundSig(Math.log10(m), 4), tolerance: 0.5 };
+        }
+      }
+    }
+    return out;
+  },
+  figures: gradientCheckFigures,
+  curves(run) {
+    return Object.entries(run.series.variants).map(([v, r]) => ({
+      panel: VARIANT_TITLE[v as Variant],
+      x: 'log10 h',
+      y: 'median relative error',
+      lines: r!.arms.flatMap((a) => [
+        { name: `${a.name}, centered`, x: run.series.hs.map(Math.log10), y: a.centered.median },
+        { name: `${a.name}, forward`, x: run.series.hs.map(Math.log10), y: a.forward.median },
+      ]),
+    }));
+  },
+});
+
