@@ -11,8 +11,9 @@ import { initMnist } from './init-mnist/study.js';
 import { batchnorm } from './batchnorm/study.js';
 import { overfit } from './overfit/study.js';
 import { hyperparameterSearch } from './hyperparameter-search/study.js';
+import { searchStrategies } from './search-strategies/study.js';
 
-export const STUDIES: AnyStudy[] = [optimizerPaths, optimizersMnist, initActivations, initMnist, batchnorm, overfit, hyperparameterSearch];
+export const STUDIES: AnyStudy[] = [optimizerPaths, optimizersMnist, initActivations, initMnist, batchnorm, overfit, hyperparameterSearch, searchStrategies];
 
 export function findStudy(name: string): AnyStudy | undefined {
   return STUDIES.find((s) => s.name === name);
