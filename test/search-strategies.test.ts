@@ -12,9 +12,9 @@ import {
   searchStrategies,
   type SearchStrategiesConfig,
 } from '../experiments/search-strategies/study.js';
-import type { Mnist, MnistSplit } from '../src/data/mnist.js';
-import { Rng } from '../src/rng.js';
+import type { Mnist } from '../src/data/mnist.js';
 import { testContext } from './helpers/context.js';
+import { syntheticSplit } from './helpers/synthetic.js';
 
 const lecture = searchStrategies.profiles.lecture;
 
@@ -69,20 +69,7 @@ describe('S11 pieces', () => {
   });
 });
 
-/** MNIST-shaped data whose classes a small net can tell apart in a few epochs. */
-function synthetic(n: number, seed: number): MnistSplit {
-  const rng = new Rng(seed, 'synthetic');
-  const images = new Float32Array(n * 784);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const label = rng.int(10);
-    labels[i] = label;
-    for (let p = 0; p < 784; p++) images[i * 784 + p] = rng.uniform() * 0.3 + (Math.floor(p / 78.4) === label ? 0.6 : 0);
-  }
-  return { images, labels, count: n };
-}
-
-const mnist = { train: synthetic(600, 1), test: synthetic(100, 2), dir: 'synthetic' } as Mnist;
+const mnist = { train: syntheticSplit(600, 1), test: syntheticSplit(100, 2), dir: 'synthetic' } as Mnist;
 const tiny: SearchStrategiesConfig = { ...searchStrategies.profiles.quick, hidden: [16, 16], epochs: 3, gridPerAxis: 2, repetitions: 2, draws: 1000, s7Result: join(import.meta.dirname, 'fixtures', 'results', 'hyperparameter-search.json') };
 
 describe('S11 run', () => {

@@ -1,24 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import type { MnistSplit } from '../src/data/mnist.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { OPTIMIZER_NAMES, makeOptimizer } from '../src/optim/optimizers.js';
 import { Rng } from '../src/rng.js';
 import { trainEpochs, trainIterations, type Trainee } from '../src/train/loop.js';
 import { toBatch } from '../src/train/batches.js';
-
-/** A learnable synthetic task in MNIST's shape: the class is where the brightest of 10 blocks is. */
-function syntheticSplit(n: number, seed: number): MnistSplit {
-  const rng = new Rng(seed, 'synthetic');
-  const images = new Float32Array(n * 784);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const label = rng.int(10);
-    labels[i] = label;
-    for (let p = 0; p < 784; p++) images[i * 784 + p] = rng.uniform() * 0.3 + (Math.floor(p / 78.4) === label ? 0.6 : 0);
-  }
-  return { images, labels, count: n };
-}
+import { syntheticSplit } from './helpers/synthetic.js';
 
 function trainees(seed: number, spec: Partial<ConstructorParameters<typeof Mlp>[0]> = {}): Trainee[] {
   return OPTIMIZER_NAMES.map((name) => ({
