@@ -289,7 +289,14 @@ export interface S7Border {
 }
 
 function s7Border(path: string): S7Border {
-  const result = typedResult(hyperparameterSearch, readResult(path));
+  let read;
+  try {
+    read = readResult(path);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    throw new UserError(`${err.message}; S11 reads S7's lecture result there (make it with npm run experiment -- hyperparameter-search, or point --set s7Result=<file> at one)`);
+  }
+  const result = typedResult(hyperparameterSearch, read);
   if (result.study !== hyperparameterSearch.name || result.profile !== 'lecture') throw new UserError(`${path}: S11 needs S7's lecture result (npm run experiment -- hyperparameter-search), got ${result.study} (${result.profile})`);
   const cfg = { ...hyperparameterSearch.profiles.lecture, ...result.config };
   const run = result.runs[0]!;
