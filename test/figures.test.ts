@@ -138,7 +138,7 @@ describe('the figures command', () => {
     expect(skipped.map((s) => s.file).sort()).toEqual(['batchnorm.json', 'init-mnist.quick.json', 'notes.json', 'overfit.json']);
     expect(skipped.find((s) => s.file === 'overfit.json')!.reason).toContain('not valid JSON');
     expect(skipped.find((s) => s.file === 'batchnorm.json')!.reason).toContain('schema version 99');
-    expect(found.map((f) => f.result.study).sort()).toEqual(['hyperparameter-search', 'init-activations', 'init-mnist', 'optimizer-paths', 'optimizers-mnist']);
+    expect(found.map((f) => f.result.study).sort()).toEqual(['hyperparameter-search', 'init-activations', 'init-mnist', 'optimizer-paths', 'optimizers-mnist', 'search-strategies']);
 
     const code = await figuresCli(['--out', dir]);
     expect(code).toBe(1);
