@@ -13,6 +13,7 @@ import { overfit } from './overfit/study.js';
 import { hyperparameterSearch } from './hyperparameter-search/study.js';
 import { gradientCheck } from './gradient-check/study.js';
 import { sanityChecks } from './sanity-checks/study.js';
+import { searchStrategies } from './search-strategies/study.js';
 import { lrSchedules } from './lr-schedules/study.js';
 import { ensembles } from './ensembles/study.js';
 import { activationFunctions } from './activation-functions/study.js';
@@ -21,7 +22,7 @@ import { batchnormInference } from './batchnorm-inference/study.js';
 
 export const STUDIES: AnyStudy[] = [
   optimizerPaths, optimizersMnist, initActivations, initMnist, batchnorm, overfit, hyperparameterSearch,
-  gradientCheck, sanityChecks, lrSchedules, ensembles, activationFunctions, dataPreprocessing, batchnormInference,
+  gradientCheck, sanityChecks, lrSchedules, searchStrategies, ensembles, activationFunctions, dataPreprocessing, batchnormInference,
 ];
 
 export function findStudy(name: string): AnyStudy | undefined {

@@ -8,6 +8,7 @@
  * 128-bit-state generator that passes PractRand), seeded through splitmix32 so that nearby
  * seeds give unrelated streams.
  */
+import { draw } from './search/sampling.js';
 
 function splitmix32(state: number): () => number {
   let s = state >>> 0;
@@ -128,16 +129,16 @@ export class Rng {
    */
   logUniform(lo: number, hi: number): number {
     if (!(lo > 0 && hi > 0 && lo <= hi)) throw new RangeError(`logUniform needs 0 < lo <= hi, got ${lo}, ${hi}`);
-    return 10 ** this.uniformIn(Math.log10(lo), Math.log10(hi));
+    return draw(this, { scale: 'log', range: [lo, hi] });
   }
 
   /**
    * An averaging rate beta (momentum, RMSprop's rho) sampled as `1 - 10^U(a, b)`: the notes'
    * advice, since beta near 1 is sensitive (0.999 vs 0.9995 averages over 1000 vs 2000 steps).
-   * `averagingRate(-3, -1)` gives beta in (0.9, 0.999].
+   * `averagingRate(-3, -1)` gives beta in [0.9, 0.999). Both go through src/search/sampling.ts.
    */
   averagingRate(a: number, b: number): number {
     if (!(a <= b && b <= 0)) throw new RangeError(`averagingRate needs a <= b <= 0, got ${a}, ${b}`);
-    return 1 - 10 ** this.uniformIn(a, b);
+    return draw(this, { scale: 'averaging', range: [1 - 10 ** b, 1 - 10 ** a] });
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { drawHyperparameters, hyperparameterSearch, narrowRange, type HyperparameterSearchConfig, type SearchSeries, type SearchSummary } from '../experiments/hyperparameter-search/study.js';
+import { borderSide, drawHyperparameters, hyperparameterSearch, narrowRange, nextRange, nextStage, type HyperparameterSearchConfig, type StagePlan, type SearchSeries, type SearchSummary } from '../experiments/hyperparameter-search/study.js';
 import { rankTrials, splitData, topCount, type TrialRecord } from '../experiments/hyperparameter-search/trial.js';
 import type { Mnist, MnistSplit } from '../src/data/mnist.js';
 import { Rng } from '../src/rng.js';
@@ -123,6 +123,83 @@ describe('S7 helpers', () => {
     expect(topCount(100, n)).toBe(10);
     expect(topCount(12, n)).toBe(3);
     expect(topCount(2, n)).toBe(2);
+  });
+
+  it('finds a best value within a tenth of the log range of an edge (the border rule)', () => {
+    const lr: [number, number] = [1e-6, 1e-2];
+    // positions on the log scale: 10^-2.4 = 3.98e-3 is 0.9 of the way, the zone's start
+    expect(borderSide(7.914e-3, lr, 0.1)).toBe('high');
+    expect(borderSide(10 ** -2.39, lr, 0.1)).toBe('high');
+    expect(borderSide(10 ** -2.41, lr, 0.1)).toBeNull();
+    expect(borderSide(10 ** -5.61, lr, 0.1)).toBe('low');
+    expect(borderSide(1e-4, lr, 0.1)).toBeNull();
+    // a zone of 0 turns the rule off
+    expect(borderSide(9.99e-3, lr, 0)).toBeNull();
+  });
+
+  it('reaches past the border it fired on, and is narrowRange alone where it does not fire', () => {
+    const cfg = hyperparameterSearch.profiles.lecture;
+    // the committed lecture run's stage 1: the top 10 lr span 4.67e-3..7.91e-3, best 7.91e-3
+    const top = [7.914e-3, 4.673e-3, 6.0e-3];
+    const s = nextRange(top, 7.914e-3, [1e-6, 1e-2], [1e-6, 1e-2], cfg);
+    expect(s.border).toBe('high');
+    // low end narrowed as before (4.67e-3 less 0.1 decade); high end 1e-2 plus a tenth of 4 decades
+    expect(s.range[0]).toBeCloseTo(narrowRange(top, [1e-6, 1e-2], cfg.narrowing)[0], 15);
+    expect(Math.log10(s.range[0])).toBeCloseTo(Math.log10(4.673e-3) - 0.1, 6);
+    expect(Math.log10(s.range[1])).toBeCloseTo(-1.6, 10);
+    expect(Math.log10(s.bounds[1])).toBeCloseTo(-1.6, 10);
+    expect(s.bounds[0]).toBe(1e-6);
+    // low border: reaches below 1e-6 by 0.4 decades
+    const low = nextRange([2e-6, 5e-6], 2e-6, [1e-6, 1e-2], [1e-6, 1e-2], cfg);
+    expect(low.border).toBe('low');
+    expect(Math.log10(low.range[0])).toBeCloseTo(-6.4, 10);
+    // inside: exactly narrowRange's numbers, bounds unchanged
+    const inside = nextRange([1e-4, 3e-4], 1e-4, [1e-6, 1e-2], [1e-6, 1e-2], cfg);
+    expect(inside).toEqual({ range: narrowRange([1e-4, 3e-4], [1e-6, 1e-2], cfg.narrowing), bounds: [1e-6, 1e-2], border: null });
+  });
+
+  it('follows an optimum that lies outside the first range (a made-up objective, no training)', () => {
+    // Validation "accuracy" peaks at lr 2e-2, above the lecture's range 1e-6..1e-2; decay does not matter.
+    const OPT = Math.log10(2e-2);
+    const objective = (lr: number) => 1 - Math.abs(Math.log10(lr) - OPT) / 6;
+    const search = (zoneShare: number, stages: number) => {
+      const cfg = { ...hyperparameterSearch.profiles.lecture, border: { zoneShare } };
+      let plan: StagePlan = { lr: cfg.lrRange, decay: cfg.decayRange, bounds: { lr: cfg.lrRange, decay: cfg.decayRange } };
+      const bests: { lr: number; score: number }[] = [];
+      const borders = [];
+      for (let stage = 1; stage <= stages; stage++) {
+        if (stage > 1) {
+          const next = nextStage(cfg, stage - 1, trialsOf(stage - 1, plan), plan);
+          plan = next.plan;
+          borders.push(...next.borders);
+        }
+        const trials = trialsOf(stage, plan);
+        const b = trials.reduce((x, y) => (y.val[0]! > x.val[0]! ? y : x));
+        bests.push({ lr: b.lr, score: b.val[0]! });
+      }
+      return { plan, bests, borders };
+      function trialsOf(stage: number, p: StagePlan) {
+        return Array.from({ length: cfg.trials }, (_, trial) => {
+          const hp = drawHyperparameters(7, stage, trial, p.lr, p.decay);
+          return { stage, trial, ...hp, val: [objective(hp.lr)], diverged: null };
+        });
+      }
+    };
+    const ruled = search(0.1, 3);
+    // stage 1's best lies near 1e-2: the rule fires on lr (only: decay's best is inside), stage 2
+    // reaches to 10^-1.6 = 2.5e-2, takes in the optimum and finds a better best next to it.
+    expect(ruled.borders.filter((b) => b.afterStage === 1)).toMatchObject([{ hyperparameter: 'lr', side: 'high', stageRange: [1e-6, 1e-2] }]);
+    expect(ruled.bests[0]!.lr).toBeLessThan(1e-2);
+    expect(ruled.bests[1]!.lr).toBeGreaterThan(1e-2);
+    expect(ruled.bests[1]!.score).toBeGreaterThan(ruled.bests[0]!.score);
+    expect(Math.abs(Math.log10(ruled.bests[1]!.lr) - OPT)).toBeLessThan(0.05);
+    expect(ruled.plan.lr[0]).toBeLessThan(2e-2);
+    expect(ruled.plan.lr[1]).toBeGreaterThan(2e-2);
+    // without the rule the search stays inside 1e-6..1e-2 for good
+    const clipped = search(0, 3);
+    expect(clipped.borders).toEqual([]);
+    expect(clipped.plan.lr[1]).toBe(1e-2);
+    expect(Math.max(...clipped.bests.map((b) => b.lr))).toBeLessThan(1e-2);
   });
 
   it("computes Spearman's rho with ties", () => {

@@ -8,9 +8,9 @@ import type { TopLevelSpec } from 'vega-lite';
 import { CONFIG, SCHEMA_URL, provenance, sci, sig, type Json } from '../../src/plot/common.js';
 import type { Figure } from '../../src/plot/render.js';
 import type { TypedResult } from '../../src/study.js';
-import type { HyperparameterSearchConfig, SearchSeries, TrialSeries } from './study.js';
+import type { BorderEvent, HyperparameterSearchConfig, SearchSeries, SearchSummary, TrialSeries } from './study.js';
 
-type SearchResult = TypedResult<HyperparameterSearchConfig, SearchSeries, unknown>;
+type SearchResult = TypedResult<HyperparameterSearchConfig, SearchSeries, SearchSummary>;
 type Series = SearchSeries;
 
 const TOP = 20;
@@ -74,7 +74,14 @@ function topFigure(result: SearchResult, series: Series): Figure {
   };
 }
 
-function scatterFigure(result: SearchResult, series: Series): Figure {
+/** The border rule's firings as one subtitle line (none: the line says so). */
+function bordersLine(config: Partial<Pick<HyperparameterSearchConfig, 'border'>>, borders: BorderEvent[]): string {
+  if (!config.border) return 'border rule: none (a run made before the rule)';
+  if (borders.length === 0) return `border rule: no stage's best lay within ${config.border.zoneShare} of its range of an edge`;
+  return `border rule: ${borders.map((b) => `stage ${b.afterStage}'s best ${b.hyperparameter} ${sci(b.best)} on the ${b.side} edge of ${sci(b.stageRange[0])}..${sci(b.stageRange[1])}, so stage ${b.afterStage + 1} reached to ${sci(b.side === 'high' ? b.nextRange[1] : b.nextRange[0])}`).join('; ')}`;
+}
+
+function scatterFigure(result: SearchResult, series: Series, borders: BorderEvent[]): Figure {
   const points = series.trials.map((t) => {
     const v = finalVal(t);
     return { stage: `stage ${t.stage}`, logLr: sig(Math.log10(t.lr), 5), logDecay: sig(Math.log10(t.decay), 5), val: v === null ? null : sig(v, 4), diverged: v === null };
@@ -102,6 +109,7 @@ function scatterFigure(result: SearchResult, series: Series): Figure {
       subtitle: [
         "every trial; dashed boxes: the stages' sampling ranges; red +: diverged",
         ranges,
+        bordersLine(result.config, borders),
         provenance(result, 'first'),
       ],
     },
@@ -140,6 +148,7 @@ function scatterFigure(result: SearchResult, series: Series): Figure {
 
 export function searchFigures(result: SearchResult): Figure[] {
   // Each seed runs its own search (rankings cannot be averaged): the first seed's is drawn.
-  const series = result.runs[0]!.series;
-  return [topFigure(result, series), scatterFigure(result, series)];
+  const run = result.runs[0]!;
+  // Results made before the border rule have no record of it.
+  return [topFigure(result, run.series), scatterFigure(result, run.series, run.summary.borders ?? [])];
 }

@@ -45,8 +45,11 @@ export interface SearchData {
   val: MnistSplit;
 }
 
+/** What a trial needs of a config: the data and how to train (S11 trains S7's trials with its own config). */
+export type TrialSetup = Pick<HyperparameterSearchConfig, 'subsetSize' | 'validationShare' | 'hidden' | 'batchSize' | 'epochs'>;
+
 /** The first `subsetSize` training images, shuffled once by the seed, split validation-first. */
-export function splitData(train: MnistSplit, config: HyperparameterSearchConfig, seed: number): SearchData {
+export function splitData(train: MnistSplit, config: TrialSetup, seed: number): SearchData {
   if (train.count < config.subsetSize) throw new UserError(`S7 needs ${config.subsetSize} training images, MNIST has ${train.count}`);
   const perm = Rng.stream(seed, 'shuffle').permutation(config.subsetSize);
   const nVal = Math.round(config.validationShare * config.subsetSize);
@@ -60,7 +63,7 @@ export interface EvalData {
   trainEval: Batch;
 }
 
-export function evalData(train: MnistSplit, config: HyperparameterSearchConfig, seed: number): EvalData {
+export function evalData(train: MnistSplit, config: TrialSetup, seed: number): EvalData {
   const split = splitData(train, config, seed);
   return { train: split.train, val: toBatch(split.val), trainEval: toBatch(split.train) };
 }
@@ -71,7 +74,7 @@ export function disposeEvalData(data: EvalData): void {
 }
 
 /** Trains one trial's network; the caller disposes the returned net. */
-export function trainTrial(config: HyperparameterSearchConfig, data: EvalData, seed: number, t: TrialInput): { record: TrialRecord; net: Mlp } {
+export function trainTrial(config: TrialSetup, data: EvalData, seed: number, t: TrialInput): { record: TrialRecord; net: Mlp } {
   const t0 = performance.now();
   const { stage, trial, hp } = t;
   const net = mnistNet(config.hidden, { activation: 'relu', init: 'he', weightDecay: hp.decay }, Rng.stream(seed, `init:${stage}:${trial}`));
