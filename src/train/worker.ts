@@ -11,7 +11,7 @@ import { loadMnist, type Mnist } from '../data/mnist.js';
 import { changesHash } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Profile } from '../results/schema.js';
-import { describeOutcome, runStudy } from '../runner.js';
+import { describeOutcome, runSeed, runStudy } from '../runner.js';
 import type { UnitContext } from '../study.js';
 import { makeProgress } from '../cli/progress.js';
 import { findStudy } from '../../experiments/index.js';
@@ -51,8 +51,27 @@ async function handle(job: Job): Promise<unknown> {
     return fn(job.config, job.task, ctx);
   }
   const study = studyNamed(job.study);
-  const r = job.request;
   const log = (line: string) => process.stderr.write(`  ${line}\n`);
+  if (job.type === 'seed') {
+    const q = job.request;
+    const { journal: _journal, ...outcome } = await runSeed(study, {
+      profile: q.profile as Profile,
+      config: q.config as object,
+      seed: q.seed,
+      mnistDir: setup.mnistDir,
+      journalPath: q.journalPath,
+      backend: setup.backend,
+      gitCommit: q.gitCommit,
+      resume: q.resume,
+      fresh: q.fresh,
+      pool: null,
+      labelSeed: true,
+      progress: (label, total) => makeProgress(label, total, { quiet: q.quiet }),
+      log,
+    });
+    return outcome;
+  }
+  const r = job.request;
   const { result, path } = await runStudy(study, {
     profile: r.profile as Profile,
     config: r.config as object,
