@@ -13,6 +13,7 @@ import { STUDIES } from '../experiments/index.js';
 import { experimentCli } from '../src/cli/experiment.js';
 import { assignShards, parseShard, shardFromEnv } from '../src/results/shard.js';
 import { runCli } from './helpers/cli.js';
+import { captured, numbersOf } from './helpers/shard.js';
 import { TOY_STUDIES } from './helpers/toy-studies.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'shard-test-'));
@@ -21,27 +22,6 @@ afterAll(() => {
   for (const t of TOY_STUDIES) STUDIES.splice(STUDIES.indexOf(t), 1);
   rmSync(scratch, { recursive: true, force: true });
 });
-
-/** Runs the CLI in this process: exit code, stdout and stderr. */
-export async function captured(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => ((err += String(c)), true));
-  try {
-    return { code: await experimentCli(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
-/** A result without what differs between two runs of the same seeds: when and how long, and where. */
-export function numbersOf(path: string): unknown {
-  const r = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> & { runs: Record<string, unknown>[] };
-  const { environment: _e, startedAt: _s, durationMs: _d, ...rest } = r;
-  return { ...rest, runs: r.runs.map(({ durationMs: _rd, timings, ...run }) => ({ ...run, timingKeys: Object.keys(timings as object).sort() })) };
-}
 
 const STUDY_ARGS = ['toy-walks', 'toy-stages', 'optimizer-paths', '--profile', 'quick', '--seeds', '3', '--workers', '1', '--quiet'];
 const TOYS = join(import.meta.dirname, 'helpers', 'experiment-with-toys.ts');

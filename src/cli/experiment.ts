@@ -54,6 +54,7 @@ function commonOptions(y: Argv): Argv {
       describe: `run only shard i of n of the work (seeds, units) and write <out>/${SHARDS_DIR}/<study>.<profile>.shard-<i>-of-<n>.json; 'merge' assembles the results. auto: i and n from ${AUTO_VARIABLES} (docs/SHARDING.md)`,
       type: 'string',
     })
+    .option('print-plan', { describe: 'with --shard: print every shard\'s pieces of work and expected time (by the committed lecture timings) and exit', type: 'boolean', default: false })
     .option('quiet', { describe: 'no progress bars', type: 'boolean', default: false })
     .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false });
 }
@@ -89,6 +90,7 @@ interface RunArgs {
   printConfig: boolean;
   name?: string;
   shard?: string;
+  printPlan: boolean;
   [flag: string]: unknown;
 }
 
@@ -286,6 +288,18 @@ async function shardCommand(plans: Plan[], a: RunArgs, shard: ShardSpec, mnistDi
       `${mine.filter((it) => it.key === null).length} seed run(s) and ${mine.filter((it) => it.key !== null).length} unit(s) of ${plan.items.length} pieces; ` +
       `expected work by the committed timings ${s(load[shard.index - 1]!)} s of ${s(load.reduce((x, y) => x + y, 0))} s (per shard: ${load.map(s).join(', ')})\n`,
   );
+  if (a.printPlan) {
+    for (let k = 1; k <= shard.count; k++) {
+      const pieces = plan.items.filter((it) => it.shard === k);
+      const studies = [...new Set(pieces.map((it) => it.study))].map((st) => {
+        const p = pieces.filter((it) => it.study === st);
+        const seedRuns = p.filter((it) => it.key === null).map((it) => it.seed);
+        return `${st} ${seedRuns.length ? `seeds ${seedRuns.join(',')}` : ''}${seedRuns.length && p.length > seedRuns.length ? ' + ' : ''}${p.length > seedRuns.length ? `${p.length - seedRuns.length} units` : ''}`;
+      });
+      process.stdout.write(`  shard ${k}: ${s(load[k - 1]!)} s: ${studies.join('; ') || 'nothing'}\n`);
+    }
+    return 0;
+  }
   const done = await runShard({
     plans,
     plan,
