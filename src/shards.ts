@@ -13,7 +13,7 @@
  * A merge takes whole seed runs as they are and re-runs a spread seed's run() with its units
  * taken from the shards (nothing is trained again), so every number is the unsharded one.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeEnvironment } from './environment.js';
@@ -137,6 +137,11 @@ export async function runShard(req: ShardRunRequest): Promise<{ study: string; p
         const journal = (seed: number) => join(req.dir, shardFileName(study.name, profile, p.name, shard).replace(/\.json$/, `.seed${seed}.journal.jsonl`));
         const common = { profile, config: p.config, mnistDir: req.mnistDir, backend, gitCommit: environment.gitCommit, resume: req.resume, fresh: req.fresh };
         const log = (line: string) => req.log(study.name, line);
+        const kept = req.resume ? finishedShard(join(req.dir, shardFileName(study.name, profile, p.name, shard)), plan.hash, environment.gitCommit, backend) : null;
+        if (kept) {
+          log(`kept ${kept.path}: this shard's share of ${study.name} was done (--resume)`);
+          return { study: study.name, path: kept.path, seedRuns: kept.file.seedRuns.length, units: kept.file.units.length, workMs: kept.file.workMs };
+        }
         const seedRuns: SeedOutcome[] = [];
         const units: ShardFile['units'] = [];
         const unitMs: Record<string, number> = {};
@@ -217,6 +222,17 @@ export async function runShard(req: ShardRunRequest): Promise<{ study: string; p
     );
   } finally {
     pool?.close();
+  }
+}
+
+/** With --resume: this shard's file of a study from an earlier attempt of the same run, if there is one. */
+function finishedShard(path: string, plan: string, commit: string | null, backend: string): { path: string; file: ShardFile } | null {
+  if (!existsSync(path)) return null;
+  try {
+    const file = readShardFile(path);
+    return file.run.plan === plan && file.environment.gitCommit === commit && file.environment.backend === backend ? { path, file } : null;
+  } catch {
+    return null; // damaged: run the share again
   }
 }
 

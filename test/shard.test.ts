@@ -14,7 +14,8 @@ import { experimentCli } from '../src/cli/experiment.js';
 import { assignShards, parseShard, shardFromEnv } from '../src/results/shard.js';
 import { runCli } from './helpers/cli.js';
 import { captured, numbersOf } from './helpers/shard.js';
-import { TOY_STUDIES } from './helpers/toy-studies.js';
+import { TOY_STUDIES, toyUnmarked } from './helpers/toy-studies.js';
+import type { AnyStudy } from '../src/study.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'shard-test-'));
 STUDIES.push(...TOY_STUDIES);
@@ -65,12 +66,12 @@ describe('three shards, each a process of its own, merged', () => {
     expect(walks.runs.every((r: { timings: { workMs: number } }) => r.timings.workMs > 0)).toBe(true);
   });
 
-  it('draws the same figures and report as the unsharded run', async () => {
+  it('draws the same figures as the unsharded run', async () => {
     const { figuresCli } = await import('../src/cli/figures.js');
     for (const dir of [merged, single]) {
       const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
       try {
-        expect(await figuresCli(['--out', dir, '--profile', 'quick', '--format', 'svg'])).toBe(0);
+        expect(await figuresCli(['--out', dir, '--profile', 'quick', '--format', 'svg', '--no-report'])).toBe(0);
       } finally {
         o.mockRestore();
       }
@@ -78,6 +79,14 @@ describe('three shards, each a process of its own, merged', () => {
     for (const f of ['toy-walks.svg', 'toy-stages.svg', 'optimizer-paths.svg']) {
       expect(readFileSync(join(merged, 'figures', 'quick', f), 'utf8'), f).toBe(readFileSync(join(single, 'figures', 'quick', f), 'utf8'));
     }
+  });
+
+  it('--resume keeps a shard\'s finished files', async () => {
+    const before = files().map((f) => readFileSync(join(shards, 'shards', f), 'utf8'));
+    const r = await captured([...STUDY_ARGS, '--shard', '2/3', '--out', shards, '--resume']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err.match(/kept .*shard-2-of-3\.json: this shard's share of .* was done \(--resume\)/g)).toHaveLength(3);
+    expect(files().map((f) => readFileSync(join(shards, 'shards', f), 'utf8'))).toEqual(before);
   });
 
   describe('refuses shards that do not make one run, one line each, and writes nothing', () => {
@@ -132,6 +141,22 @@ describe('three shards, each a process of its own, merged', () => {
         'error: missing: shard 1/3 of optimizer-paths (optimizer-paths.quick.shard-1-of-3.json)',
       ]);
     });
+  });
+});
+
+describe('a study whose second batch depends on the first, unmarked', () => {
+  it('is split by its first batch, and the merge names the units no shard ran', async () => {
+    STUDIES.push(toyUnmarked as AnyStudy);
+    try {
+      const out = join(scratch, 'unmarked');
+      for (const i of [1, 2]) expect((await captured(['toy-unmarked', '--profile', 'quick', '--workers', '1', '--quiet', '--shard', `${i}/2`, '--out', out])).code).toBe(0);
+      await expect(captured(['merge', join(out, 'shards'), '--out', join(out, 'merged')])).rejects.toThrow(
+        "toy-unmarked seed 0: no shard ran unit(s) 2:0.15: only the first batch of a seed's units is spread over shards; a study whose later units depend on earlier ones must call ctx.units.checkpoint before its first batch (it is then sharded by seed; see docs/SHARDING.md)",
+      );
+      expect(existsSync(join(out, 'merged'))).toBe(false);
+    } finally {
+      STUDIES.splice(STUDIES.indexOf(toyUnmarked as AnyStudy), 1);
+    }
   });
 });
 

@@ -340,7 +340,6 @@ async function mergeCommand(a: MergeArgs): Promise<number> {
     process.stderr.write(`error: the shards do not make one complete run (${problems.length} problem(s) above): nothing was written\n`);
     return 2;
   }
-  ensureWritableDir(a.out);
   const first = studies[0]!.files[0]!;
   process.stdout.write(`merging ${studies.length} stud${studies.length === 1 ? 'y' : 'ies'} x ${first.shard.count} shards (${first.run.profile}, seeds ${first.run.seeds.join(',')}, commit ${first.environment.gitCommit ?? 'unknown'})\n`);
   const rerun = studies.filter((s) => mergeRunsCode(s.files));

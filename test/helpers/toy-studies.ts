@@ -71,3 +71,17 @@ export const toyStages = defineStudy<Config, LossSeries, Summary>({
 });
 
 export const TOY_STUDIES: AnyStudy[] = [toyWalks as AnyStudy, toyStages as AnyStudy];
+
+/** A second batch that depends on the first, without a checkpoint before the first: merge must refuse it. */
+export const toyUnmarked = defineStudy<Config, LossSeries, Summary>({
+  ...toyStages,
+  name: 'toy-unmarked',
+  id: 'T3',
+  async run(config, ctx) {
+    const coarse = await ctx.units.run<number[]>(config.lrs.map((lr) => ({ unit: 'walk', key: `1:${lr}`, input: lr })));
+    const best = config.lrs[coarse.map((l) => l[l.length - 1]!).reduce((b, v, i, a) => (v < a[b]! ? i : b), 0)]!;
+    const second = await ctx.units.run<number[]>([{ unit: 'walk', key: `2:${best / 2}`, input: best / 2 }]);
+    const loss = { coarse: coarse[0]!, fine: second[0]! };
+    return { series: series(loss), summary: summaryOf(loss) };
+  },
+});
