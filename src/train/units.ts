@@ -91,7 +91,7 @@ export interface UnitRunnerOptions {
 const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A unit's record as a worker or the journal gives it back: plain JSON (NaN and Infinity become null). */
-const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+export const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 export class JournaledUnits implements UnitRunner {
   private journal: Journal<JournalRecord> | null = null;

@@ -51,42 +51,23 @@ async function handle(job: Job): Promise<unknown> {
     return fn(job.config, job.task, ctx);
   }
   const study = studyNamed(job.study);
-  const log = (line: string) => process.stderr.write(`  ${line}\n`);
-  if (job.type === 'seed') {
-    const q = job.request;
-    const { journal: _journal, ...outcome } = await runSeed(study, {
-      profile: q.profile as Profile,
-      config: q.config as object,
-      seed: q.seed,
-      mnistDir: setup.mnistDir,
-      journalPath: q.journalPath,
-      backend: setup.backend,
-      gitCommit: q.gitCommit,
-      resume: q.resume,
-      fresh: q.fresh,
-      pool: null,
-      labelSeed: true,
-      progress: (label, total) => makeProgress(label, total, { quiet: q.quiet }),
-      log,
-    });
-    return outcome;
-  }
   const r = job.request;
-  const { result, path } = await runStudy(study, {
+  const common = {
     profile: r.profile as Profile,
     config: r.config as object,
-    name: r.name,
-    overrides: r.overrides,
-    seed: r.seed,
-    seeds: r.seeds,
-    outDir: r.outDir,
     mnistDir: setup.mnistDir,
-    workers: 1,
     resume: r.resume,
     fresh: r.fresh,
-    progress: (label, total) => makeProgress(label, total, { quiet: r.quiet }),
-    log,
-  });
+    progress: (label: string, total: number) => makeProgress(label, total, { quiet: r.quiet }),
+    log: (line: string) => process.stderr.write(`  ${line}\n`),
+  };
+  if (job.type === 'seed') {
+    const q = job.request;
+    const { journal: _journal, ...outcome } = await runSeed(study, { ...common, seed: q.seed, journalPath: q.journalPath, backend: setup.backend, gitCommit: q.gitCommit, pool: null, labelSeed: true });
+    return outcome;
+  }
+  const q = job.request;
+  const { result, path } = await runStudy(study, { ...common, name: q.name, overrides: q.overrides, seed: q.seed, seeds: q.seeds, outDir: q.outDir, workers: 1 });
   return { lines: describeOutcome(result, path), failing: result.claims.filter((c) => !c.holds).length };
 }
 
