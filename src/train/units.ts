@@ -172,7 +172,9 @@ export class JournaledUnits implements UnitRunner {
       onDone?.(record, task, false);
     };
     const { pool } = this.o;
-    if (pool && pending.length > 1) {
+    // With a pool, even one unit goes to a worker: training here would hold up the main
+    // process, which hands out the work of every study sharing the pool.
+    if (pool && pending.length > 0) {
       const w0 = performance.now();
       await pool.runUnits(
         pending.map((i) => ({ study: this.o.study, config: this.o.config, seed: this.o.seed, task: tasks[i]! })),
