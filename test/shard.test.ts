@@ -174,6 +174,7 @@ describe('--shard', () => {
     expect(() => parseShard('auto', {})).toThrow('--shard auto: no shard variables are set (looked for EXPERIMENT_SHARD_INDEX + EXPERIMENT_SHARD_COUNT, SLURM_ARRAY_TASK_ID + SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX + EXPERIMENT_SHARD_COUNT)');
     // Through the command line, before any work.
     await expect(experimentCli(['optimizer-paths', '--shard', '4/3', '--out', join(scratch, 'never')])).rejects.toThrow('--shard 4/3: shard 4 of 3 does not exist');
+    await expect(experimentCli(['optimizer-paths', '--print-plan', '--out', join(scratch, 'never')])).rejects.toThrow('--print-plan prints the plan of a sharded run: add --shard i/n');
     expect(existsSync(join(scratch, 'never'))).toBe(false);
   });
 

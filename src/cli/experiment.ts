@@ -165,6 +165,7 @@ async function runCommand(a: RunArgs): Promise<number> {
     return 0;
   }
   const shard = a.shard === undefined ? null : parseShard(a.shard);
+  if (a.printPlan && !shard) throw new UserError('--print-plan prints the plan of a sharded run: add --shard i/n');
   checkRunInputs(plans, a); // seeds, --out (trial write), result and journal paths: before any work
   ensureWritableDir(a.out);
   const mnistDir = resolveMnistDir(a.mnistDir);
