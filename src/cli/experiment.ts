@@ -342,6 +342,8 @@ async function mergeCommand(a: MergeArgs): Promise<number> {
   }
   const first = studies[0]!.files[0]!;
   process.stdout.write(`merging ${studies.length} stud${studies.length === 1 ? 'y' : 'ies'} x ${first.shard.count} shards (${first.run.profile}, seeds ${first.run.seeds.join(',')}, commit ${first.environment.gitCommit ?? 'unknown'})\n`);
+  const dirty = studies.flatMap((s) => s.files).filter((f) => f.environment.gitDirty);
+  if (dirty.length > 0) process.stderr.write(`warning: ${dirty.length} shard file(s) ran on a working tree with changes beyond commit ${first.environment.gitCommit ?? 'unknown'} (shard ${[...new Set(dirty.map((f) => f.shard.index))].join(', ')}): the commit alone does not say what ran\n`);
   const rerun = studies.filter((s) => mergeRunsCode(s.files));
   let mnistDir = '';
   if (rerun.length > 0) {
