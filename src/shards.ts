@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeEnvironment } from './environment.js';
 import { UserError } from './errors.js';
-import { assignShards, checkShardSet, digest, readShardFile, shardFileName, shardFilesIn, writeShardFile, type PlanItem, type Planned, type ShardFile, type ShardSpec } from './results/shard.js';
+import { SHARD_FORMAT, assignShards, checkShardSet, digest, readShardFile, shardFileName, shardFilesIn, writeShardFile, type PlanItem, type Planned, type ShardFile, type ShardSpec } from './results/shard.js';
 import type { Profile, StudyResult } from './results/schema.js';
 import { assembleResult, mnistFrom, runSeed, seedUnits, type SeedOutcome } from './runner.js';
 import type { AnyStudy, ProgressTicker, StudyContext } from './study.js';
@@ -198,7 +198,7 @@ export async function runShard(req: ShardRunRequest): Promise<{ study: string; p
         const workMs = seedRuns.reduce((a, s) => a + (s.run.timings.workMs ?? s.run.durationMs), 0) + Object.values(unitMs).reduce((a, b) => a + b, 0);
         const file: ShardFile = {
           kind: 'shard',
-          shardFormat: 1,
+          shardFormat: SHARD_FORMAT,
           shard,
           run: { studies: req.plans.map((x) => x.study.name), profile, seeds: req.seeds, plan: plan.hash },
           study: study.name,

@@ -8,6 +8,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STUDIES } from '../experiments/index.js';
 import { experimentCli } from '../src/cli/experiment.js';
@@ -52,8 +53,11 @@ describe('three shards, each a process of its own, merged', () => {
   });
 
   it('gives every number of the unsharded run, claims included', async () => {
+    const tensors = tf.memory().numTensors;
     const m = await captured(['merge', join(shards, 'shards'), '--out', merged]);
     expect(m.code, m.err).toBe(0);
+    // The merge runs studies' code (toy-walks' seeds): it leaves no tensor behind.
+    expect(tf.memory().numTensors).toBe(tensors);
     const s = await captured([...STUDY_ARGS, '--out', single]);
     expect(s.code, s.err).toBe(0);
     for (const study of ['toy-walks', 'toy-stages', 'optimizer-paths']) {
