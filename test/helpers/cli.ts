@@ -10,14 +10,14 @@ export interface CliOutcome {
 }
 
 /**
- * Runs one of the suite's commands as a user would: a separate process, stdin closed.
+ * Runs one of the suite's commands as a user would, or a script given by its absolute path: a separate process, stdin closed.
  * Asynchronous, so the test worker stays responsive while a run takes its time.
  */
 export function runCli(script: string, args: string[], env: Record<string, string> = {}): Promise<CliOutcome> {
   return new Promise((resolve) => {
     const child = execFile(
       join(root, 'node_modules', '.bin', 'tsx'),
-      [join(root, 'src', 'cli', script), ...args],
+      [script.startsWith('/') ? script : join(root, 'src', 'cli', script), ...args],
       { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
