@@ -7,15 +7,17 @@
  * numbers, the config and environment of the run, links to the result JSON (and CSV) files.
  *
  * The page is one self-contained file that opens from the file system with no network: the
- * specs are inlined as JSON and vega, vega-lite and vega-embed are inlined from our own
- * node_modules (their minified builds), never loaded from a CDN. Like REPORT.md, its text
- * depends only on the result files and those dependencies.
+ * specs are inlined as JSON (their data tables packed by column: src/page-data.ts) and vega,
+ * vega-lite and vega-embed are inlined from our own node_modules (their minified builds), never
+ * loaded from a CDN. Like REPORT.md, its text depends only on the result files and those
+ * dependencies.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { formatDuration, formatNumbers } from './format.js';
+import { packSpecData, UNPACK_JS } from './page-data.js';
 import type { ReportKind, ReportStudy } from './report.js';
 import type { StudyResult } from './results/schema.js';
 
@@ -175,7 +177,7 @@ function figureHtml(f: PageFigure): string {
   return [
     `<figure>`,
     `<div class="chart" id="chart-${slug(f.name)}" data-figure="${esc(f.name)}"></div>`,
-    `<script type="application/json" id="spec-${slug(f.name)}">${scriptJson(interactive(f.spec))}</script>`,
+    `<script type="application/json" id="spec-${slug(f.name)}">${scriptJson(packSpecData(interactive(f.spec)))}</script>`,
     `<figcaption>${esc(f.caption)}${links ? ` <span class="links">(${links})</span>` : ''}</figcaption>`,
     `</figure>`,
   ].join('\n');
@@ -212,12 +214,12 @@ function sectionHtml(study: ReportStudy, e: PageEntry): string {
 const sectionId = (study: ReportStudy, r: StudyResult): string => `${study.name}${r.name !== null ? `.${r.name}` : ''}`;
 
 /** The page's script: draws every chart, and keeps the views in window.vegaViews (the browser test reads them). */
-const BOOT = `
+const BOOT = `${UNPACK_JS}
 window.vegaViews = {};
 window.pageReady = Promise.all([...document.querySelectorAll('.chart')].map(async (el) => {
   const name = el.dataset.figure;
   try {
-    const spec = JSON.parse(document.getElementById('spec-' + el.id.slice('chart-'.length)).textContent);
+    const spec = unpackData(JSON.parse(document.getElementById('spec-' + el.id.slice('chart-'.length)).textContent));
     const { view } = await vegaEmbed(el, spec, { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } });
     window.vegaViews[name] = view;
   } catch (err) {

@@ -12,6 +12,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { figuresCli, figuresFor } from '../src/cli/figures.js';
 import { interactive } from '../src/page.js';
+import { packSpecData, UNPACK_JS } from '../src/page-data.js';
 import { readResult } from '../src/results/store.js';
 import { STUDIES } from '../experiments/index.js';
 
@@ -63,6 +64,34 @@ describe('the page is built offline from our own dependencies', () => {
     expect(out).toContain('"bind":"scales"');
     expect(out).toContain('"opacity":{"condition":{"param":"series1","value":1},"value":0}');
     expect(out).toContain('"tooltip":{"content":"data"}');
+  });
+});
+
+describe('the page packs figure data by column', () => {
+  // The browser's unpacker, evaluated from the very text the page carries.
+  const unpackData = new Function(`${UNPACK_JS}; return unpackData;`)() as (spec: unknown) => unknown;
+  const figures = join(import.meta.dirname, '..', 'results', 'figures');
+
+  it('gives back every committed figure spec exactly, and packs the large tables', () => {
+    let packed = 0;
+    for (const f of readdirSync(figures).filter((n) => n.endsWith('.vl.json'))) {
+      const spec = JSON.parse(readFileSync(join(figures, f), 'utf8'));
+      const onPage = JSON.parse(JSON.stringify(packSpecData(spec)));
+      if (JSON.stringify(onPage).includes('"packedRows"')) packed++;
+      expect(unpackData(onPage), f).toEqual(spec);
+    }
+    expect(packed).toBeGreaterThan(5);
+  });
+
+  it('leaves tables it cannot rebuild exactly as rows: rows with other keys, short tables', () => {
+    const mixed = Array.from({ length: 60 }, (_, i) => (i === 7 ? { a: i } : { a: i, b: 'x' }));
+    const short = [{ a: 1, b: 'x' }];
+    expect(packSpecData({ data: { values: mixed } })).toEqual({ data: { values: mixed } });
+    expect(packSpecData({ data: { values: short } })).toEqual({ data: { values: short } });
+    const rows = Array.from({ length: 60 }, (_, i) => ({ s: i % 3 === 0 ? 'p' : 'q', n: i / 7, z: null }));
+    const onPage = packSpecData({ layer: [{ data: { values: rows } }] });
+    expect(JSON.stringify(onPage)).toContain('"levels":["p","q"]');
+    expect(unpackData(JSON.parse(JSON.stringify(onPage)))).toEqual({ layer: [{ data: { values: rows } }] });
   });
 });
 
