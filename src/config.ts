@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { UserError } from './errors.js';
 import { ACTIVATIONS } from './nn/activation.js';
 import { OPTIMIZER_NAMES } from './optim/optimizers.js';
-import { canonicalJson } from './train/journal.js';
+import { canonicalJson } from './store/json.js';
 
 // ---------------------------------------------------------------------------------------
 // Schema pieces

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { UserError } from './errors.js';
 import { writeFileAtomic } from './store/atomic.js';
 import type { StudyResult } from './results/schema.js';
-import { runStudy } from './runner.js';
+import { runStudy } from './exec/runner.js';
 import { typedResult, type AnyStudy, type KeyNumber } from './study.js';
 
 export const BASELINE_DIR = join('results', 'baselines', 'quick');

@@ -13,7 +13,6 @@ import type { z } from 'zod';
 import type { Mnist } from './data/mnist.js';
 import type { Figure } from './plot/render.js';
 import type { Claim, Profile, StudyResult } from './results/schema.js';
-import type { UnitTask, UnitRunner } from './train/units.js';
 
 export type ClaimCheck = Omit<Claim, 'perSeed'>;
 
@@ -22,6 +21,31 @@ export interface SeedOutput<S, M> {
   series: S;
   summary: M;
   timings?: Record<string, number>;
+}
+
+/** One unit of work: which of the study's unit functions, a key naming it, and its input. */
+export interface UnitTask {
+  unit: string;
+  /** Unique within a run, e.g. "1:37" (stage 1, trial 37). */
+  key: string;
+  input: unknown;
+}
+
+export interface UnitRunner {
+  /**
+   * Every task's record, in the tasks' order: read from the journal when it holds the key,
+   * else computed (in a worker when there is a pool) and journaled. `onDone` sees each as it
+   * becomes available.
+   */
+  run<R>(tasks: UnitTask[], onDone?: (record: R, task: UnitTask, fromJournal: boolean) => void): Promise<R[]>;
+  /** Records `value` under `key` (first run) or checks it equals the journaled one (resume). */
+  checkpoint<T>(key: string, value: T): T;
+  /**
+   * Time spent: the units' own compute time (wherever they ran) and the time this process
+   * waited for worker processes. A run's work is its wall time less the waiting plus the units'
+   * compute time: with a pool shared by several studies, waiting includes other studies' turns.
+   */
+  readonly times: { unitMs: number; waitMs: number };
 }
 
 /** A progress counter for one loop: the CLI shows it as a bar with ETA. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { trialWrite, writeFileAtomic, type AtomicFs } from '../src/store/atomic.js';
-import { Journal, readJournal } from '../src/train/journal.js';
+import { Journal, readJournal } from '../src/exec/journal.js';
 import { runCli } from './helpers/cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'atomic-test-'));

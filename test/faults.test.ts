@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defaultLoaders, selectBackend, type BackendLoader, type BackendName } from '../src/backend.js';
-import { checkJournalPath, checkResultPath, checkSeedRange } from '../src/checks.js';
+import { checkJournalPath, checkResultPath, checkSeedRange } from '../src/exec/checks.js';
 import { integerAtLeast } from '../src/cli/args.js';
 import { MNIST_FILES, defaultMnistDir, loadMnist, resolveMnistDir } from '../src/data/mnist.js';
 import { UserError } from '../src/errors.js';
-import { Journal, readJournal } from '../src/train/journal.js';
+import { Journal, readJournal } from '../src/exec/journal.js';
 import { hyperparameterSearch } from '../experiments/hyperparameter-search/study.js';
 import { runCli, type CliOutcome } from './helpers/cli.js';
 import { testContext } from './helpers/context.js';
@@ -315,7 +315,7 @@ describe('figures draws every study it can', () => {
 
 describe('a worker process that dies', () => {
   it('is one line saying how it stopped and that finished units are kept', async () => {
-    const { WorkerPool } = await import('../src/train/pool.js');
+    const { WorkerPool } = await import('../src/exec/pool.js');
     const pool = new WorkerPool(1, { backend: 'wasm', mnistDir: defaultMnistDir() }, () => {});
     const config = { ...hyperparameterSearch.profiles.quick, epochs: 200 };
     const job = { study: 'hyperparameter-search', config, seed: 0, task: { unit: 'trial', key: '1:0', input: { stage: 1, trial: 0, hp: { lr: 1e-3, decay: 1e-6 } } } };

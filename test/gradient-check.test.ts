@@ -10,7 +10,7 @@ import { resolveMnistDir } from '../src/data/mnist.js';
 import { BN_EPS } from '../src/nn/mlp.js';
 import { mnistNet } from '../src/nn/mnist-net.js';
 import { Rng } from '../src/rng.js';
-import { mnistFrom } from '../src/runner.js';
+import { mnistFrom } from '../src/exec/runner.js';
 import { toBatch } from '../src/train/batches.js';
 import { firstRows } from '../src/data/mnist.js';
 import { derivatives, float32Evaluator, float64Evaluator, pickCoordinates, quantile, relativeError, type Evaluator } from '../experiments/gradient-check/check.js';

@@ -7,7 +7,7 @@ import { borderSide, drawHyperparameters, hyperparameterSearch, narrowRange, nex
 import { rankTrials, splitData, topCount, type TrialRecord } from '../experiments/hyperparameter-search/trial.js';
 import type { Mnist, MnistSplit } from '../src/data/mnist.js';
 import { Rng } from '../src/rng.js';
-import { journalPath } from '../src/runner.js';
+import { journalPath } from '../src/exec/runner.js';
 import { spearman, spearmanCritical } from '../src/stats.js';
 import type { SeedOutput } from '../src/study.js';
 import { configFromFlags } from '../src/cli/study-flags.js';

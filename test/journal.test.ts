@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { Journal, canonicalJson, readJournal } from '../src/train/journal.js';
+import { Journal, readJournal } from '../src/exec/journal.js';
+import { canonicalJson } from '../src/store/json.js';
 
 interface Header {
   seed: number;

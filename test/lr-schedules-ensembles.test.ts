@@ -11,7 +11,7 @@ import { applyChanges } from '../src/config.js';
 import { resolveMnistDir } from '../src/data/mnist.js';
 import { UserError } from '../src/errors.js';
 import { rateAt, scheduleFn } from '../src/optim/schedules.js';
-import { mnistFrom } from '../src/runner.js';
+import { mnistFrom } from '../src/exec/runner.js';
 import { runInTest } from './helpers/context.js';
 
 describe('S10 lr-schedules', () => {

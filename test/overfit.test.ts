@@ -6,7 +6,7 @@ import { IMAGE_SIZE, gatherRows, resolveMnistDir } from '../src/data/mnist.js';
 import { UserError } from '../src/errors.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { Rng } from '../src/rng.js';
-import { mnistFrom } from '../src/runner.js';
+import { mnistFrom } from '../src/exec/runner.js';
 import { runInTest } from './helpers/context.js';
 import { disposeBatch, toBatch } from '../src/train/batches.js';
 

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { resolveMnistDir } from '../src/data/mnist.js';
-import { mnistFrom } from '../src/runner.js';
+import { mnistFrom } from '../src/exec/runner.js';
 import { trainRate, updateRatios, EXPLODE_LOSS } from '../experiments/sanity-checks/rates.js';
 import { classify, sanityChecks, summarizeRate, type RateSeries, type SanityChecksConfig } from '../experiments/sanity-checks/study.js';
 import { runInTest } from './helpers/context.js';

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STUDIES } from '../experiments/index.js';
 import { experimentCli } from '../src/cli/experiment.js';
-import { assignShards, parseShard, shardFromEnv } from '../src/results/shard.js';
+import { assignShards, parseShard, shardFromEnv } from '../src/exec/shard-file.js';
 import { runCli } from './helpers/cli.js';
 import { captured, numbersOf } from './helpers/shard.js';
 import { TOY_STUDIES, toyUnmarked } from './helpers/toy-studies.js';

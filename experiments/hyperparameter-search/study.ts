@@ -22,7 +22,7 @@ import { spearmanCritical } from '../../src/stats.js';
 import { defineStudy, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
 import { evaluateAccuracy } from '../../src/train/loop.js';
-import type { UnitTask } from '../../src/train/units.js';
+import type { UnitTask } from '../../src/study.js';
 import { searchFigures } from './figure.js';
 import { disposeEvalData, evalData, rankTrials, score, summarizeStage, topCount, trainTrial, trialUnit, type StageSummary, type TrialInput, type TrialRecord } from './trial.js';
 

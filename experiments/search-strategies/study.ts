@@ -22,7 +22,7 @@ import { Rng } from '../../src/rng.js';
 import { draw, gridValues, positionOf, type Axis, type Range } from '../../src/search/sampling.js';
 import { mean, roundTo } from '../../src/stats.js';
 import { defineStudy, typedResult, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext, type UnitContext } from '../../src/study.js';
-import type { UnitTask } from '../../src/train/units.js';
+import type { UnitTask } from '../../src/study.js';
 import { drawHyperparameters, hyperparameterSearch, nextStage, type BorderEvent, type HyperParams, type StagePlan } from '../hyperparameter-search/study.js';
 import { disposeEvalData, evalData, score, trainTrial, type TrialRecord } from '../hyperparameter-search/trial.js';
 import { strategyFigures } from './figure.js';

@@ -13,7 +13,7 @@ import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../backend.j
 import { resolveMnistDir } from '../data/mnist.js';
 import { UserError } from '../errors.js';
 import { BASELINE_DIR, baselineFrom, readBaseline, writeBaseline } from '../regression.js';
-import { mnistFrom } from '../runner.js';
+import { mnistFrom } from '../exec/runner.js';
 import { commandDefaults, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
 import { runQuickProfile } from '../regression.js';

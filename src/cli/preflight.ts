@@ -2,9 +2,9 @@
  * Everything about an `experiment` run that can be checked before the backend is chosen and
  * any training starts: a mistake found after a 6-minute run is 6 minutes lost.
  */
-import { checkJournalPath, checkOutDir, checkResultPath, checkSeedRange } from '../checks.js';
+import { checkJournalPath, checkOutDir, checkResultPath, checkSeedRange } from '../exec/checks.js';
 import type { Profile } from '../results/schema.js';
-import { journalPath } from '../runner.js';
+import { journalPath } from '../exec/runner.js';
 import type { AnyStudy } from '../study.js';
 
 export interface PreflightArgs {

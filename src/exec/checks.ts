@@ -5,9 +5,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from './errors.js';
-import type { Profile } from './results/schema.js';
-import { ensureWritableDir, resultFileName } from './results/store.js';
+import { UserError } from '../errors.js';
+import type { Profile } from '../results/schema.js';
+import { ensureWritableDir, resultFileName } from '../results/store.js';
 
 /** Seeds are used as uint32 (src/rng.ts: seed >>> 0): the largest one a run may use. */
 export const MAX_SEED = 2 ** 32 - 1;

@@ -11,6 +11,7 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { describeFsError, writeFileAtomic } from '../store/atomic.js';
+import { canonicalJson } from '../store/json.js';
 
 export interface JournalContents<H, R> {
   header: H;
@@ -112,16 +113,6 @@ export function readJournal<H, R>(path: string, validation: JournalValidation<H,
   }
   if (header === undefined) throw new UserError(`journal ${path}: no complete header line (${startOver})`);
   return { header, records, goodBytes: pos, tornTail };
-}
-
-/** Stable JSON of a value (object keys sorted), for comparing headers written at different times. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
-    }
-    return v;
-  });
 }
 
 /** Top-level keys whose values differ between two headers (for the refusal message). */

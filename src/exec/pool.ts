@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors.js';
 import type { BackendName } from '../backend.js';
-import type { UnitTask } from './units.js';
+import type { UnitTask } from '../study.js';
 
 export interface WorkerSetup {
   backend: BackendName;

@@ -4,18 +4,19 @@
  */
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { BackendName } from './backend.js';
-import { loadMnist, type Mnist } from './data/mnist.js';
-import { describeEnvironment } from './environment.js';
-import { formatDuration, formatNumbers } from './format.js';
-import { aggregateSummaries, combineClaims } from './results/aggregate.js';
-import type { Environment, Profile, SeedRun, StudyResult } from './results/schema.js';
-import { SCHEMA_VERSION } from './results/schema.js';
-import { ensureWritableDir, resultFileName, writeResult } from './results/store.js';
-import type { AnyStudy, ClaimCheck, ProgressTicker, StudyContext } from './study.js';
-import type { UnitRunner } from './train/units.js';
-import { WorkerPool } from './train/pool.js';
-import { JournaledUnits, UnitCache, asJson } from './train/units.js';
+import type { BackendName } from '../backend.js';
+import { loadMnist, type Mnist } from '../data/mnist.js';
+import { describeEnvironment } from '../environment.js';
+import { formatDuration, formatNumbers } from '../format.js';
+import { aggregateSummaries, combineClaims } from '../results/aggregate.js';
+import type { Environment, Profile, SeedRun, StudyResult } from '../results/schema.js';
+import { SCHEMA_VERSION } from '../results/schema.js';
+import { ensureWritableDir, resultFileName, writeResult } from '../results/store.js';
+import type { AnyStudy, ClaimCheck, ProgressTicker, StudyContext } from '../study.js';
+import type { UnitRunner } from '../study.js';
+import { WorkerPool } from './pool.js';
+import { asJson } from '../store/json.js';
+import { JournaledUnits, UnitCache } from './units.js';
 
 export interface RunRequest {
   profile: Profile;

@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { canonicalJson } from '../train/journal.js';
-import { ClaimSchema, EnvironmentSchema, PROFILES, SeedRunSchema, type Profile } from './schema.js';
+import { canonicalJson } from '../store/json.js';
+import { ClaimSchema, EnvironmentSchema, PROFILES, SeedRunSchema, type Profile } from '../results/schema.js';
 
 /** Shard i of n, i counted from 1. */
 export interface ShardSpec {

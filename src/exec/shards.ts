@@ -16,14 +16,15 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeEnvironment } from './environment.js';
-import { UserError } from './errors.js';
-import { SHARD_FORMAT, assignShards, checkShardSet, digest, readShardFile, shardFileName, shardFilesIn, writeShardFile, type PlanItem, type Planned, type ShardFile, type ShardSpec } from './results/shard.js';
-import type { Profile, StudyResult } from './results/schema.js';
+import { describeEnvironment } from '../environment.js';
+import { UserError } from '../errors.js';
+import { SHARD_FORMAT, assignShards, checkShardSet, digest, readShardFile, shardFileName, shardFilesIn, writeShardFile, type PlanItem, type Planned, type ShardFile, type ShardSpec } from './shard-file.js';
+import type { Profile, StudyResult } from '../results/schema.js';
 import { assembleResult, mnistFrom, runSeed, seedUnits, type SeedOutcome } from './runner.js';
-import type { AnyStudy, ProgressTicker, StudyContext } from './study.js';
-import { WorkerPool } from './train/pool.js';
-import { UnitCache, type UnitRunner, type UnitTask } from './train/units.js';
+import type { AnyStudy, ProgressTicker, StudyContext } from '../study.js';
+import { WorkerPool } from './pool.js';
+import type { UnitRunner, UnitTask } from '../study.js';
+import { UnitCache } from './units.js';
 
 export interface ShardPlanEntry {
   study: AnyStudy;

@@ -16,34 +16,10 @@
 import { rmSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import type { UnitContext, UnitFunction } from '../study.js';
-import { Journal, canonicalJson } from './journal.js';
+import type { UnitContext, UnitFunction, UnitRunner, UnitTask } from '../study.js';
+import { asJson, canonicalJson } from '../store/json.js';
+import { Journal } from './journal.js';
 import type { WorkerPool } from './pool.js';
-
-/** One unit of work: which of the study's unit functions, a key naming it, and its input. */
-export interface UnitTask {
-  unit: string;
-  /** Unique within a run, e.g. "1:37" (stage 1, trial 37). */
-  key: string;
-  input: unknown;
-}
-
-export interface UnitRunner {
-  /**
-   * Every task's record, in the tasks' order: read from the journal when it holds the key,
-   * else computed (in a worker when there is a pool) and journaled. `onDone` sees each as it
-   * becomes available.
-   */
-  run<R>(tasks: UnitTask[], onDone?: (record: R, task: UnitTask, fromJournal: boolean) => void): Promise<R[]>;
-  /** Records `value` under `key` (first run) or checks it equals the journaled one (resume). */
-  checkpoint<T>(key: string, value: T): T;
-  /**
-   * Time spent: the units' own compute time (wherever they ran) and the time this process
-   * waited for worker processes. A run's work is its wall time less the waiting plus the units'
-   * compute time: with a pool shared by several studies, waiting includes other studies' turns.
-   */
-  readonly times: { unitMs: number; waitMs: number };
-}
 
 /** What a resumed journal must match: a journal of another study, config, seed or backend is refused. */
 export interface JournalHeader {
@@ -90,8 +66,6 @@ export interface UnitRunnerOptions {
 /** Yields to the event loop: training is synchronous, and timers or worker messages must not starve. */
 const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** A unit's record as a worker or the journal gives it back: plain JSON (NaN and Infinity become null). */
-export const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 export class JournaledUnits implements UnitRunner {
   private journal: Journal<JournalRecord> | null = null;

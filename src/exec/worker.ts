@@ -11,7 +11,7 @@ import { loadMnist, type Mnist } from '../data/mnist.js';
 import { changesHash } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Profile } from '../results/schema.js';
-import { describeOutcome, runSeed, runStudy } from '../runner.js';
+import { describeOutcome, runSeed, runStudy } from './runner.js';
 import type { UnitContext } from '../study.js';
 import { makeProgress } from '../cli/progress.js';
 import { findStudy } from '../../experiments/index.js';

@@ -8,9 +8,9 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Mnist } from '../../src/data/mnist.js';
 import type { Profile } from '../../src/results/schema.js';
-import { journalPath } from '../../src/runner.js';
+import { journalPath } from '../../src/exec/runner.js';
 import type { AnyStudy, SeedOutput, Study, StudyContext } from '../../src/study.js';
-import { JournaledUnits, UnitCache } from '../../src/train/units.js';
+import { JournaledUnits, UnitCache } from '../../src/exec/units.js';
 
 export interface TestContextOptions {
   study: AnyStudy;
