@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { UserError } from './errors.js';
 import { writeFileAtomic } from './store/atomic.js';
 import type { StudyResult } from './results/schema.js';
+import { SILENT_SINK } from './exec/events.js';
 import { runStudy } from './exec/runner.js';
 import { typedResult, type AnyStudy, type KeyNumber } from './study.js';
 
@@ -156,7 +157,8 @@ export function describeDrift(study: string, d: Drift): string {
 
 /** The quick profile of a study with the baseline seed, written to `outDir` (not results/). */
 export async function runQuickProfile(study: AnyStudy, outDir: string, mnistDir: string): Promise<StudyResult> {
-  const { result } = await runStudy(study, {
+  const { result } = await runStudy({
+    study,
     profile: 'quick',
     seed: BASELINE_SEED,
     seeds: 1,
@@ -165,11 +167,10 @@ export async function runQuickProfile(study: AnyStudy, outDir: string, mnistDir:
     config: study.profiles.quick,
     name: null,
     overrides: {},
-    workers: 1,
     resume: false,
     fresh: false,
-    progress: () => ({ tick() {}, done() {} }),
-    log: () => {},
+    pool: null,
+    sink: SILENT_SINK,
   });
   return result;
 }

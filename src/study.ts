@@ -48,9 +48,10 @@ export interface UnitRunner {
   readonly times: { unitMs: number; waitMs: number };
 }
 
-/** A progress counter for one loop: the CLI shows it as a bar with ETA. */
+/** A progress counter for one loop: the CLI shows it as a bar with ETA (see src/exec/events.ts). */
 export interface ProgressTicker {
-  tick(n?: number): void;
+  /** `n` more steps done; `values`: numbers worth watching live (e.g. the latest loss), passed on with the count. */
+  tick(n?: number, values?: Record<string, number>): void;
   done(): void;
 }
 

@@ -316,7 +316,8 @@ describe('figures draws every study it can', () => {
 describe('a worker process that dies', () => {
   it('is one line saying how it stopped and that finished units are kept', async () => {
     const { WorkerPool } = await import('../src/exec/pool.js');
-    const pool = new WorkerPool(1, { backend: 'wasm', mnistDir: defaultMnistDir() }, () => {});
+    const { SUITE } = await import('../src/cli/experiment.js');
+    const pool = new WorkerPool(1, { backend: 'wasm', mnistDir: defaultMnistDir(), registry: SUITE.module }, () => {});
     const config = { ...hyperparameterSearch.profiles.quick, epochs: 200 };
     const job = { study: 'hyperparameter-search', config, seed: 0, task: { unit: 'trial', key: '1:0', input: { stage: 1, trial: 0, hp: { lr: 1e-3, decay: 1e-6 } } } };
     const running = pool.runUnits([job, { ...job, task: { ...job.task, key: '1:1' } }], () => {});

@@ -10,20 +10,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { STUDIES } from '../experiments/index.js';
 import { experimentCli } from '../src/cli/experiment.js';
 import { assignShards, parseShard, shardFromEnv } from '../src/exec/shard-file.js';
 import { runCli } from './helpers/cli.js';
-import { captured, numbersOf } from './helpers/shard.js';
-import { TOY_STUDIES, toyUnmarked } from './helpers/toy-studies.js';
+import { captured as capturedWith, numbersOf } from './helpers/shard.js';
+import { TOY_REGISTRY, withStudies } from './helpers/toy-registry.js';
+import { toyUnmarked } from './helpers/toy-studies.js';
 import type { AnyStudy } from '../src/study.js';
+import type { StudyRegistry } from '../src/exec/registry.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'shard-test-'));
-STUDIES.push(...TOY_STUDIES);
 afterAll(() => {
-  for (const t of TOY_STUDIES) STUDIES.splice(STUDIES.indexOf(t), 1);
   rmSync(scratch, { recursive: true, force: true });
 });
+
+/** The CLI in this process, knowing the toy studies. */
+const captured = (args: string[], registry: StudyRegistry = TOY_REGISTRY) => capturedWith(args, registry);
 
 const STUDY_ARGS = ['toy-walks', 'toy-stages', 'optimizer-paths', '--profile', 'quick', '--seeds', '3', '--workers', '1', '--quiet'];
 const TOYS = join(import.meta.dirname, 'helpers', 'experiment-with-toys.ts');
@@ -75,7 +77,7 @@ describe('three shards, each a process of its own, merged', () => {
     for (const dir of [merged, single]) {
       const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
       try {
-        expect(await figuresCli(['--out', dir, '--profile', 'quick', '--format', 'svg', '--no-report'])).toBe(0);
+        expect(await figuresCli(['--out', dir, '--profile', 'quick', '--format', 'svg', '--no-report'], TOY_REGISTRY.studies)).toBe(0);
       } finally {
         o.mockRestore();
       }
@@ -150,17 +152,13 @@ describe('three shards, each a process of its own, merged', () => {
 
 describe('a study whose second batch depends on the first, unmarked', () => {
   it('is split by its first batch, and the merge names the units no shard ran', async () => {
-    STUDIES.push(toyUnmarked as AnyStudy);
-    try {
-      const out = join(scratch, 'unmarked');
-      for (const i of [1, 2]) expect((await captured(['toy-unmarked', '--profile', 'quick', '--workers', '1', '--quiet', '--shard', `${i}/2`, '--out', out])).code).toBe(0);
-      await expect(captured(['merge', join(out, 'shards'), '--out', join(out, 'merged')])).rejects.toThrow(
-        "toy-unmarked seed 0: no shard ran unit(s) 2:0.15: only the first batch of a seed's units is spread over shards; a study whose later units depend on earlier ones must call ctx.units.checkpoint before its first batch (it is then sharded by seed; see docs/SHARDING.md)",
-      );
-      expect(existsSync(join(out, 'merged'))).toBe(false);
-    } finally {
-      STUDIES.splice(STUDIES.indexOf(toyUnmarked as AnyStudy), 1);
-    }
+    const registry = withStudies(toyUnmarked as AnyStudy);
+    const out = join(scratch, 'unmarked');
+    for (const i of [1, 2]) expect((await captured(['toy-unmarked', '--profile', 'quick', '--workers', '1', '--quiet', '--shard', `${i}/2`, '--out', out], registry)).code).toBe(0);
+    await expect(captured(['merge', join(out, 'shards'), '--out', join(out, 'merged')], registry)).rejects.toThrow(
+      "toy-unmarked seed 0: no shard ran unit(s) 2:0.15: only the first batch of a seed's units is spread over shards; a study whose later units depend on earlier ones must call ctx.units.checkpoint before its first batch (it is then sharded by seed; see docs/SHARDING.md)",
+    );
+    expect(existsSync(join(out, 'merged'))).toBe(false);
   });
 });
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { STUDIES } from '../experiments/index.js';
-import { expectedDurations, experimentCli, longestFirst } from '../src/cli/experiment.js';
+import { SUITE, experimentCli } from '../src/cli/experiment.js';
+import { expectedDurations, longestFirst } from '../src/exec/plan.js';
 import { figuresCli } from '../src/cli/figures.js';
 import { lossCurves, lossFigure, type LossSeries } from '../src/plot/loss-curves.js';
 import { baselineFrom, claimChanges, compareToBaseline, keyNumbersOf } from '../src/regression.js';
@@ -61,7 +62,6 @@ const toy = defineStudy<ToyConfig, LossSeries, Record<string, { finalLoss: numbe
 
 const scratch = mkdtempSync(join(tmpdir(), 'study-unit-'));
 afterAll(() => {
-  STUDIES.splice(STUDIES.indexOf(toy as AnyStudy), 1);
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -81,17 +81,20 @@ async function captured(run: () => Promise<number>): Promise<{ code: number; out
 }
 
 describe('a study added by one registry line', () => {
-  STUDIES.push(toy as AnyStudy);
+  // The suite's registry with one more line. With --workers 1 no worker process starts, so
+  // none needs to import it (a registry module a worker imports exports STUDIES).
+  const studies = [...SUITE.studies, toy as AnyStudy];
+  const registry = { studies, module: SUITE.module };
 
   it('is listed, runs with its own flag, and its units leave no journal behind', async () => {
-    const list = await captured(() => experimentCli(['list']));
+    const list = await captured(() => experimentCli(['list'], registry));
     expect(list.out).toContain('T1  toy-quadratic');
-    const run = await captured(() => experimentCli(['toy-quadratic', '--profile', 'quick', '--out', scratch, '--workers', '1', '--quiet']));
+    const run = await captured(() => experimentCli(['toy-quadratic', '--profile', 'quick', '--out', scratch, '--workers', '1', '--quiet'], registry));
     expect(run.code).toBe(0);
     expect(run.out).toContain('holds  rate 0.4 ends lower than rate 0.05');
     expect(existsSync(join(scratch, 'toy-quadratic.quick.seed0.journal.jsonl'))).toBe(false);
     // Its own flag changes the config: a named run beside the profile's result, not over it.
-    const named = await captured(() => experimentCli(['toy-quadratic', '--profile', 'quick', '--toy-steps', '12', '--name', 't12', '--out', scratch, '--workers', '1', '--quiet']));
+    const named = await captured(() => experimentCli(['toy-quadratic', '--profile', 'quick', '--toy-steps', '12', '--name', 't12', '--out', scratch, '--workers', '1', '--quiet'], registry));
     expect(named.code).toBe(0);
     const result = readResult(join(scratch, 'runs', 'toy-quadratic.t12.json'));
     expect((result.config as unknown as ToyConfig).steps).toBe(12);
@@ -101,7 +104,7 @@ describe('a study added by one registry line', () => {
   });
 
   it('is drawn and reported by npm run figures', async () => {
-    const r = await captured(() => figuresCli(['--out', scratch]));
+    const r = await captured(() => figuresCli(['--out', scratch], studies));
     expect(r.code).toBe(0);
     expect(existsSync(join(scratch, 'figures', 'quick', 'toy-quadratic.png'))).toBe(true);
     expect(readFileSync(join(scratch, 'REPORT.quick.md'), 'utf8')).toContain('## T1 toy-quadratic: Toy: step size on x^2');

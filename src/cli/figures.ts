@@ -22,7 +22,8 @@ import type { StudyResult } from '../results/schema.js';
 import { RUNS_DIR, ensureWritableDir, readResult, resultFileName } from '../results/store.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { typedResult } from '../study.js';
-import { STUDIES, findStudy } from '../../experiments/index.js';
+import type { AnyStudy } from '../study.js';
+import { STUDIES } from '../../experiments/index.js';
 import { commandDefaults, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
 
@@ -146,16 +147,16 @@ export const pagePath = (out: string, kind: ReportKind): string =>
   kind === 'lecture' ? join(out, 'index.html') : kind === 'quick' ? join(out, 'index.quick.html') : join(out, RUNS_DIR, 'index.html');
 
 /** A result's figures, drawn by its study; a named run's files carry its name. */
-export function figuresFor(result: StudyResult): Figure[] {
-  const study = findStudy(result.study);
+export function figuresFor(result: StudyResult, studies: AnyStudy[] = STUDIES): Figure[] {
+  const study = studies.find((s) => s.name === result.study);
   if (!study) throw new Error(`no study '${result.study}'`);
   const figures = study.figures(typedResult(study, result));
   return result.name === null ? figures : figures.map((f) => ({ ...f, name: `${result.name}.${f.name}` }));
 }
 
 /** How many points a result's curves hold (first seed): none means its series hold nothing to draw. */
-function curvePoints(result: StudyResult): number {
-  const study = findStudy(result.study)!;
+function curvePoints(result: StudyResult, studies: AnyStudy[]): number {
+  const study = studies.find((s) => s.name === result.study)!;
   const typed = typedResult(study, result);
   return study.curves(typed.runs[0]!, typed.config).reduce((n, p) => n + p.lines.reduce((m, l) => m + l.y.filter((v) => v !== null).length, 0), 0);
 }
@@ -168,15 +169,15 @@ export interface Planned extends FoundResult {
  * Every result of these kinds in `dir` with the figures it gets. A result whose series are
  * not the shape its figure expects joins the skipped files.
  */
-export function planFigures(dir: string, kinds: readonly ReportKind[], known: string[]): { planned: Planned[]; skipped: Skipped[] } {
+export function planFigures(dir: string, kinds: readonly ReportKind[], known: string[], studies: AnyStudy[] = STUDIES): { planned: Planned[]; skipped: Skipped[] } {
   const { found, skipped } = collectResults(dir, kinds, known);
   const planned: Planned[] = [];
   for (const f of found) {
     let figures: Figure[];
     let points: number;
     try {
-      figures = figuresFor(f.result);
-      points = curvePoints(f.result);
+      figures = figuresFor(f.result, studies);
+      points = curvePoints(f.result, studies);
     } catch (err) {
       skipped.push({ file: f.file, kind: kindOf(f.result), reason: `cannot be drawn: its series are not what ${f.result.study} records (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` });
       continue;
@@ -198,7 +199,7 @@ export function planFigures(dir: string, kinds: readonly ReportKind[], known: st
  * its figures that are on disk. Depends on the folder's files only (the test that the committed
  * REPORT.md is current rebuilds it with this).
  */
-export function reportFor(out: string, kind: ReportKind, plan: { planned: Planned[]; skipped: Skipped[] }): string {
+export function reportFor(out: string, kind: ReportKind, plan: { planned: Planned[]; skipped: Skipped[] }, studies: AnyStudy[] = STUDIES): string {
   const dir = figureDir(out, kind);
   const home = kind === 'runs' ? join(out, RUNS_DIR) : out;
   const rel = (name: string, ext: string) => relative(home, join(dir, `${name}.${ext}`)).split('\\').join('/');
@@ -217,8 +218,8 @@ export function reportFor(out: string, kind: ReportKind, plan: { planned: Planne
           caption: fig.caption,
         })),
     }));
-  const studies: ReportStudy[] = STUDIES.map((s) => ({ name: s.name, id: s.id, title: s.title, description: s.description }));
-  return buildReport({ kind, studies, entries, skipped: plan.skipped.filter((s) => !s.kind || s.kind === kind) });
+  const listed: ReportStudy[] = studies.map((s) => ({ name: s.name, id: s.id, title: s.title, description: s.description }));
+  return buildReport({ kind, studies: listed, entries, skipped: plan.skipped.filter((s) => !s.kind || s.kind === kind) });
 }
 
 /**
@@ -227,7 +228,7 @@ export function reportFor(out: string, kind: ReportKind, plan: { planned: Planne
  * each study with two or more overlaid as `compare` draws them. Like reportFor, it depends on
  * the folder's files only (and the vega builds it inlines).
  */
-export function pageFor(out: string, kind: ReportKind, plan: { planned: Planned[]; skipped: Skipped[] }): string {
+export function pageFor(out: string, kind: ReportKind, plan: { planned: Planned[]; skipped: Skipped[] }, studies: AnyStudy[] = STUDIES): string {
   const dir = figureDir(out, kind);
   const home = kind === 'runs' ? join(out, RUNS_DIR) : out;
   const rel = (path: string) => relative(home, path).split('\\').join('/');
@@ -238,7 +239,7 @@ export function pageFor(out: string, kind: ReportKind, plan: { planned: Planned[
       .map((ext) => ({ label: ext === 'vl.json' ? 'Vega-Lite spec' : ext.toUpperCase(), href: rel(join(dir, `${name}.${ext}`)) }));
   const comparisons: PageFigure[] = [];
   if (kind === 'runs') {
-    for (const study of STUDIES) {
+    for (const study of studies) {
       const runs = mine.filter((p) => p.result.study === study.name);
       if (runs.length < 2) continue;
       const fig = compareFigure(study, runs.map((p) => ({ file: rel(join(out, p.file)), result: p.result })), `compare-${study.name}`);
@@ -248,7 +249,7 @@ export function pageFor(out: string, kind: ReportKind, plan: { planned: Planned[
   return buildPage(
     {
       kind,
-      studies: STUDIES.map((s) => ({ name: s.name, id: s.id, title: s.title, description: s.description })),
+      studies: studies.map((s) => ({ name: s.name, id: s.id, title: s.title, description: s.description })),
       entries: mine.map(({ file, result, figures }) => ({
         file: rel(join(out, file)),
         result,
@@ -271,14 +272,14 @@ interface FiguresArgs {
   csv: boolean;
 }
 
-async function figuresCommand(a: FiguresArgs): Promise<number> {
-  const known = STUDIES.map((s) => s.name);
+async function figuresCommand(a: FiguresArgs, studies: AnyStudy[]): Promise<number> {
+  const known = studies.map((s) => s.name);
   const wanted = a.studies && a.studies.length > 0 ? a.studies : null;
   for (const n of wanted ?? []) if (!known.includes(n)) throw new UserError(`unknown study '${n}' (known: ${known.join(', ')})`);
   if (!existsSync(a.out) || !statSync(a.out).isDirectory()) throw new UserError(`--out ${a.out}: no such folder (run \`npm run experiment -- <study>\` first)`);
   ensureWritableDir(a.out);
   const kinds: ReportKind[] = a.profile === 'all' ? [...REPORT_KINDS] : [a.profile];
-  const plan = planFigures(a.out, kinds, known);
+  const plan = planFigures(a.out, kinds, known, studies);
   for (const s of plan.skipped) process.stderr.write(`skipped ${join(a.out, s.file)}: ${s.reason}\n`);
 
   let drawn = 0;
@@ -307,9 +308,9 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
     // The report covers every result of its kind; a study not redrawn this time keeps the figure on disk.
     if (a.report) {
       const path = reportPath(a.out, kind);
-      writeFileAtomic(path, reportFor(a.out, kind, plan));
+      writeFileAtomic(path, reportFor(a.out, kind, plan, studies));
       const page = pagePath(a.out, kind);
-      writeFileAtomic(page, pageFor(a.out, kind, plan));
+      writeFileAtomic(page, pageFor(a.out, kind, plan, studies));
       process.stdout.write(`wrote ${path}, ${page}\n`);
     }
   }
@@ -325,7 +326,8 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
   return 0;
 }
 
-export async function figuresCli(argv: string[]): Promise<number> {
+/** `npm run figures`; `studies`: the studies it knows (tests hand it their own). */
+export async function figuresCli(argv: string[], studies: AnyStudy[] = STUDIES): Promise<number> {
   let exit: Promise<number> = Promise.resolve(0);
   await commandDefaults(strictFlags(yargs(argv)))
     .scriptName('npm run figures --')
@@ -348,7 +350,7 @@ export async function figuresCli(argv: string[]): Promise<number> {
           .option('report', { describe: 'rewrite the reports and their pages (--no-report to skip)', type: 'boolean', default: true })
           .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false }),
       (args) => {
-        exit = figuresCommand(args as unknown as FiguresArgs);
+        exit = figuresCommand(args as unknown as FiguresArgs, studies);
       },
     )
     .example('$0', 'every result in results/ -> results/figures/, results/REPORT.md (quick and named runs beside them)')

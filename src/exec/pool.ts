@@ -1,10 +1,11 @@
 /**
- * The worker pool: a fixed set of long-lived child processes (src/train/worker.ts), each given
+ * The worker pool: a fixed set of long-lived child processes (src/exec/worker.ts), each given
  * one job at a time over Node's IPC channel. One pool serves both kinds of parallel work:
- *   - whole studies (`all` with --workers N: each study runs in a worker exactly as alone);
- *   - a study's units (S7's trials), whose results come back as they finish.
- * The single-threaded wasm backend cannot use a second core by itself (DESIGN notes); processes
- * can, each with its own backend. A job's numbers do not depend on which worker runs it.
+ *   - whole studies or seeds (`all` with --workers N: each study runs in a worker exactly as
+ *     alone), whose progress and log lines come back as events (src/exec/events.ts);
+ *   - a study's units (a search's trials), whose results come back as they finish.
+ * The single-threaded wasm backend cannot use a second core by itself; processes can, each
+ * with its own backend. A job's numbers do not depend on which worker runs it.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -14,10 +15,15 @@ import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors.js';
 import type { BackendName } from '../backend.js';
 import type { UnitTask } from '../study.js';
+import type { RunEvent, RunSink } from './events.js';
+import type { RunMessage } from './plan.js';
 
+/** What a worker process starts with. */
 export interface WorkerSetup {
   backend: BackendName;
   mnistDir: string;
+  /** The URL of the registry module it finds studies in (see src/exec/registry.ts). */
+  registry: string;
 }
 
 /** One unit of a study, run with that study's config and seed. */
@@ -32,35 +38,13 @@ export interface UnitJob {
 /** A whole study run, as `runStudy` in the worker does it; the value is its printed report. */
 export interface StudyJob {
   type: 'study';
-  study: string;
-  request: {
-    profile: string;
-    seed: number;
-    seeds: number;
-    outDir: string;
-    config: unknown;
-    name: string | null;
-    overrides: Record<string, [unknown, unknown]>;
-    resume: boolean;
-    fresh: boolean;
-    quiet: boolean;
-  };
+  run: RunMessage;
 }
 
 /** One seed of a study, as `runSeed` does it (a shard's whole seed run); the value is its SeedOutcome. */
 export interface SeedJob {
   type: 'seed';
-  study: string;
-  request: {
-    profile: string;
-    config: unknown;
-    seed: number;
-    journalPath: string;
-    gitCommit: string | null;
-    resume: boolean;
-    fresh: boolean;
-    quiet: boolean;
-  };
+  run: Pick<RunMessage, 'study' | 'profile' | 'config' | 'resume' | 'fresh'> & { seed: number; journalPath: string; gitCommit: string | null };
 }
 
 export type Job = UnitJob | StudyJob | SeedJob;
@@ -68,10 +52,8 @@ export type Job = UnitJob | StudyJob | SeedJob;
 /** A job's value, or why it failed: an error it threw, or its worker process dying under it. */
 export type Outcome = { ok: true; value: unknown; /** the job's own compute time in its worker */ ms?: number } | { ok: false; error: string; userError: boolean; died?: boolean };
 
-interface Reply {
-  id: number;
-  outcome: Outcome;
-}
+/** What a worker sends: a job's outcome, or an event of the job it is running. */
+export type WorkerMessage = { id: number; outcome: Outcome } | { event: RunEvent };
 
 const WORKER = join(import.meta.dirname, 'worker.ts');
 /** The TypeScript loader, by absolute URL: workers start from any working directory. */
@@ -79,7 +61,7 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
 
 class Worker {
   readonly child: ChildProcess;
-  private pending: { id: number; resolve: (o: Outcome) => void } | null = null;
+  private pending: { id: number; resolve: (o: Outcome) => void; sink?: RunSink } | null = null;
   private lastStderr = '';
   label = '';
   dead = false;
@@ -90,8 +72,12 @@ class Worker {
       if (line.trim()) this.lastStderr = line.trim();
       onStderr(line, this.label);
     });
-    this.child.on('message', (m: Reply) => {
+    this.child.on('message', (m: WorkerMessage) => {
       const p = this.pending;
+      if ('event' in m) {
+        p?.sink?.({ ...m.event, worker: this.child.pid });
+        return;
+      }
       if (p && m.id === p.id) {
         this.pending = null;
         p.resolve(m.outcome);
@@ -110,9 +96,9 @@ class Worker {
     return this.pending !== null;
   }
 
-  send(id: number, job: Job): Promise<Outcome> {
+  send(id: number, job: Job, sink?: RunSink): Promise<Outcome> {
     return new Promise((resolve) => {
-      this.pending = { id, resolve };
+      this.pending = { id, resolve, sink };
       this.child.send({ id, job });
     });
   }
@@ -126,6 +112,8 @@ interface Queued {
   order: number;
   /** Set when the run that queued it gave up: it is dropped instead of started. */
   cancelled: () => boolean;
+  /** Where the job's events go. */
+  sink?: RunSink;
   resolve: (o: Outcome) => void;
 }
 
@@ -138,7 +126,7 @@ export class WorkerPool {
   constructor(
     readonly size: number,
     private readonly setup: WorkerSetup,
-    /** Each line a worker writes to stderr (progress, warnings), with the label of its current job. */
+    /** Each line a worker writes to stderr (warnings, a crash's trace), with the label of its current job. */
     private readonly onStderr: (line: string, label: string) => void = (line) => process.stderr.write(`${line}\n`),
   ) {}
 
@@ -147,9 +135,9 @@ export class WorkerPool {
    * first queued). Several runs may queue into one pool at once: this is how `all` spreads
    * every study's units and whole studies over the same workers.
    */
-  submit(job: Job, label: string, priority = 0, cancelled: () => boolean = () => false): Promise<Outcome> {
+  submit(job: Job, label: string, priority = 0, cancelled: () => boolean = () => false, sink?: RunSink): Promise<Outcome> {
     return new Promise((resolve) => {
-      this.queue.push({ job, label, priority, order: this.order++, cancelled, resolve });
+      this.queue.push({ job, label, priority, order: this.order++, cancelled, sink, resolve });
       this.pump();
     });
   }
@@ -165,7 +153,7 @@ export class WorkerPool {
       const next = this.queue.shift()!;
       worker.label = next.label;
       const w = worker;
-      void w.send(this.nextId++, next.job).then((outcome) => {
+      void w.send(this.nextId++, next.job, next.sink).then((outcome) => {
         // A whole study (or seed) leaves its worker with that study's memory (the wasm heap only grows):
         // the next job gets a fresh process (a second or two to start, against minutes of work).
         if (next.job.type !== 'unit') this.retire(w);

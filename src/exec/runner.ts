@@ -12,36 +12,20 @@ import { aggregateSummaries, combineClaims } from '../results/aggregate.js';
 import type { Environment, Profile, SeedRun, StudyResult } from '../results/schema.js';
 import { SCHEMA_VERSION } from '../results/schema.js';
 import { ensureWritableDir, resultFileName, writeResult } from '../results/store.js';
-import type { AnyStudy, ClaimCheck, ProgressTicker, StudyContext } from '../study.js';
-import type { UnitRunner } from '../study.js';
-import { WorkerPool } from './pool.js';
 import { asJson } from '../store/json.js';
-import { JournaledUnits, UnitCache } from './units.js';
+import type { AnyStudy, ClaimCheck, StudyContext, UnitRunner } from '../study.js';
+import { progressEvents, type RunSink } from './events.js';
+import { seedsOf, type RunDescription } from './plan.js';
+import type { WorkerPool } from './pool.js';
+import { JournaledUnits, UnitCache, journalBeside, type UnitRunnerOptions } from './units.js';
 
-export interface RunRequest {
-  profile: Profile;
-  /** The study's config: a profile's, with the study's flags and the user's changes applied. */
-  config: object;
-  /** Set when the config differs from the profile's: the run is stored under this name (runs/<study>.<name>.json). */
-  name: string | null;
-  /** What differs from the profile's config (see configDiff). */
-  overrides: Record<string, [unknown, unknown]>;
-  /** First seed; seeds > 1 runs seed, seed+1, ..., seed+seeds-1. */
-  seed: number;
-  seeds: number;
-  outDir: string;
-  mnistDir: string;
-  /** Worker processes for the study's units (1: all in this process). */
-  workers: number;
-  /** Continue the journal of an interrupted run; or discard it and start over. */
-  resume: boolean;
-  fresh: boolean;
-  /** A pool shared with other studies running at the same time (`all`); else one is made for `workers` > 1. */
-  pool?: WorkerPool;
+/** A run of a study as the runner takes it: what to run, where its units go, who hears about it. */
+export interface RunRequest extends RunDescription {
+  /** Worker processes for the study's units (several studies may share them); null: all in this process. */
+  pool: WorkerPool | null;
   /** The study's expected duration (ms, from its committed result): longer work is started first. */
   expectedMs?: number;
-  progress(label: string, total: number): ProgressTicker;
-  log(line: string): void;
+  sink: RunSink;
 }
 
 const mnistCache = new Map<string, Mnist>();
@@ -58,7 +42,32 @@ export function mnistFrom(dir: string): Mnist {
 
 /** Where a study keeps the journal of a seed's finished units while it runs: beside its result. */
 export function journalPath(outDir: string, study: string, profile: Profile, seed: number, name: string | null = null): string {
-  return join(outDir, resultFileName(study, profile, name).replace(/\.json$/, `.seed${seed}.journal.jsonl`));
+  return journalBeside(join(outDir, resultFileName(study, profile, name)), seed);
+}
+
+/** What a study's context is made of. */
+export interface ContextParts {
+  study: AnyStudy;
+  seed: number;
+  profile: Profile;
+  mnist: () => Mnist;
+  units: UnitRunner;
+  sink: RunSink;
+  /** Progress labels name the seed ("(seed 3)"): several seeds run. */
+  labelSeed?: boolean;
+}
+
+/** The context a study's run() gets: the one place it is built (the runner, the shard probe and the tests use it). */
+export function studyContext(o: ContextParts): StudyContext {
+  const study = o.study.name;
+  return {
+    seed: o.seed,
+    profile: o.profile,
+    mnist: o.mnist,
+    progress: (label, total) => progressEvents(o.sink, study, o.seed, o.labelSeed ? `${label} (seed ${o.seed})` : label, total),
+    log: (line) => o.sink({ kind: 'log', study, line }),
+    units: o.units,
+  };
 }
 
 /** One seed's run and its claims. */
@@ -67,46 +76,17 @@ export interface SeedOutcome {
   claims: ClaimCheck[];
 }
 
-/** What one seed's run needs besides the study and its config. */
-export interface SeedRequest {
-  profile: Profile;
-  config: object;
-  seed: number;
+/** What one seed's run needs: its unit runner's settings, MNIST's folder, and how its progress is labelled. */
+export interface SeedRequest extends Omit<UnitRunnerOptions, 'context'> {
   mnistDir: string;
-  /** The seed's journal of finished units, and what a resumed one must match. */
-  journalPath: string;
-  backend: string;
-  gitCommit: string | null;
-  resume: boolean;
-  fresh: boolean;
-  pool: WorkerPool | null;
-  expectedMs?: number;
-  /** Shown with progress labels (several seeds: "(seed 3)"). */
   labelSeed: boolean;
-  progress(label: string, total: number): ProgressTicker;
-  log(line: string): void;
   /** Units from elsewhere (a merge of shards): used instead of running and journaling them. */
   units?: UnitRunner;
 }
 
 /** A unit runner for one seed: its units journaled beside the result, run in the pool if any. */
-export function seedUnits(study: AnyStudy, o: Omit<SeedRequest, 'labelSeed' | 'progress' | 'units'>, cache: UnitCache): JournaledUnits {
-  const mnist = () => mnistFrom(o.mnistDir);
-  return new JournaledUnits({
-    study: study.name,
-    config: o.config,
-    seed: o.seed,
-    units: study.units ?? {},
-    journalPath: o.journalPath,
-    header: { journal: study.name, format: 2, seed: o.seed, profile: o.profile, backend: o.backend, config: o.config },
-    resume: o.resume,
-    fresh: o.fresh,
-    gitCommit: o.gitCommit,
-    pool: o.pool,
-    expectedMs: o.expectedMs,
-    context: { seed: o.seed, mnist, cached: (key, make, dispose) => cache.get(key, make, dispose) },
-    log: o.log,
-  });
+export function seedUnits(o: Omit<UnitRunnerOptions, 'context'>, mnist: () => Mnist, cache: UnitCache): JournaledUnits {
+  return new JournaledUnits({ ...o, context: { seed: o.seed, mnist, cached: (key, make, dispose) => cache.get(key, make, dispose) } });
 }
 
 /**
@@ -114,26 +94,20 @@ export function seedUnits(study: AnyStudy, o: Omit<SeedRequest, 'labelSeed' | 'p
  * the waiting for workers plus the units' compute time) and its claims. The journal is closed
  * but kept: the caller removes it once the result holding its units is written.
  */
-export async function runSeed(study: AnyStudy, o: SeedRequest): Promise<SeedOutcome & { journal: JournaledUnits | null }> {
+export async function runSeed(o: SeedRequest): Promise<SeedOutcome & { journal: JournaledUnits | null }> {
   const cache = new UnitCache();
-  const journal = o.units ? null : seedUnits(study, o, cache);
+  const mnist = () => mnistFrom(o.mnistDir);
+  const journal = o.units ? null : seedUnits(o, mnist, cache);
   const units = o.units ?? journal!;
-  const ctx: StudyContext = {
-    seed: o.seed,
-    profile: o.profile,
-    mnist: () => mnistFrom(o.mnistDir),
-    progress: (label, total) => o.progress(o.labelSeed ? `${label} (seed ${o.seed})` : label, total),
-    log: o.log,
-    units,
-  };
+  const ctx = studyContext({ ...o, mnist, units });
   const s0 = performance.now();
   try {
-    const out = await study.run(o.config, ctx);
+    const out = await o.study.run(o.config, ctx);
     const durationMs = performance.now() - s0;
     // The seed's work, whatever else shared the workers meanwhile (see UnitRunner.times).
     const workMs = durationMs - units.times.waitMs + units.times.unitMs;
     const run: SeedRun = { seed: o.seed, durationMs, timings: { ...(out.timings ?? {}), workMs }, series: out.series, summary: out.summary };
-    return { run, claims: study.claims(out, o.config), journal };
+    return { run, claims: o.study.claims(out, o.config), journal };
   } finally {
     journal?.close(false);
     cache.clear();
@@ -141,11 +115,7 @@ export async function runSeed(study: AnyStudy, o: SeedRequest): Promise<SeedOutc
 }
 
 /** What a result says about its run besides the seeds' runs. */
-export interface ResultFrame {
-  profile: Profile;
-  name: string | null;
-  config: object;
-  overrides: Record<string, [unknown, unknown]>;
+export interface ResultFrame extends Pick<RunDescription, 'profile' | 'name' | 'config' | 'overrides'> {
   environment: Environment;
   startedAt: string;
   durationMs: number;
@@ -173,47 +143,30 @@ export function assembleResult(study: AnyStudy, f: ResultFrame, seeds: SeedOutco
   };
 }
 
-export async function runStudy(study: AnyStudy, req: RunRequest): Promise<{ result: StudyResult; path: string }> {
-  const { config } = req;
+export async function runStudy(req: RunRequest): Promise<{ result: StudyResult; path: string }> {
+  const { study } = req;
   // Before any work: journals are kept next to the result while the study runs.
   ensureWritableDir(dirname(join(req.outDir, resultFileName(study.name, req.profile, req.name))));
   const startedAt = new Date();
   // Read where the run happens before it starts: a long run must record the commit it began on.
   const environment = describeEnvironment();
   const backend = tf.getBackend() as BackendName;
-  const hasUnits = study.units !== undefined && Object.keys(study.units).length > 0;
-  const ownPool = !req.pool && hasUnits && req.workers > 1 ? new WorkerPool(req.workers, { backend, mnistDir: req.mnistDir }, (line) => req.log(line.trim())) : null;
-  const pool = req.pool ?? ownPool;
-  if (ownPool) req.log(`units run in ${req.workers} worker processes`);
   const t0 = performance.now();
   const seeds: SeedOutcome[] = [];
   const journals: JournaledUnits[] = [];
-  try {
-    for (let k = 0; k < req.seeds; k++) {
-      const seed = req.seed + k;
-      const { journal, ...outcome } = await runSeed(study, {
-        profile: req.profile,
-        config,
-        seed,
-        mnistDir: req.mnistDir,
-        journalPath: journalPath(req.outDir, study.name, req.profile, seed, req.name),
-        backend,
-        gitCommit: environment.gitCommit,
-        resume: req.resume,
-        fresh: req.fresh,
-        pool,
-        expectedMs: req.expectedMs,
-        labelSeed: req.seeds > 1,
-        progress: req.progress,
-        log: req.log,
-      });
-      if (journal) journals.push(journal);
-      seeds.push(outcome);
-    }
-  } finally {
-    ownPool?.close();
+  for (const seed of seedsOf(req)) {
+    const { journal, ...outcome } = await runSeed({
+      ...req,
+      seed,
+      journalPath: journalPath(req.outDir, study.name, req.profile, seed, req.name),
+      backend,
+      gitCommit: environment.gitCommit,
+      labelSeed: req.seeds > 1,
+    });
+    if (journal) journals.push(journal);
+    seeds.push(outcome);
   }
-  const frame = { profile: req.profile, name: req.name, config, overrides: req.overrides, environment, startedAt: startedAt.toISOString(), durationMs: performance.now() - t0 };
+  const frame = { ...req, environment, startedAt: startedAt.toISOString(), durationMs: performance.now() - t0 };
   const result = assembleResult(study, frame, seeds);
   const path = writeResult(req.outDir, result);
   // The result holds every unit now: the journals have done their job.

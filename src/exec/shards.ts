@@ -18,20 +18,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeEnvironment } from '../environment.js';
 import { UserError } from '../errors.js';
+import type { Environment, Profile, StudyResult } from '../results/schema.js';
+import type { AnyStudy, UnitRunner, UnitTask } from '../study.js';
+import { SILENT_SINK, progressEvents, type RunSink } from './events.js';
+import { seedsOf, type RunPlan, type RunSettings } from './plan.js';
+import type { WorkerPool } from './pool.js';
+import { assembleResult, mnistFrom, runSeed, seedUnits, studyContext, type SeedOutcome } from './runner.js';
 import { SHARD_FORMAT, assignShards, checkShardSet, digest, readShardFile, shardFileName, shardFilesIn, writeShardFile, type PlanItem, type Planned, type ShardFile, type ShardSpec } from './shard-file.js';
-import type { Profile, StudyResult } from '../results/schema.js';
-import { assembleResult, mnistFrom, runSeed, seedUnits, type SeedOutcome } from './runner.js';
-import type { AnyStudy, ProgressTicker, StudyContext } from '../study.js';
-import { WorkerPool } from './pool.js';
-import type { UnitRunner, UnitTask } from '../study.js';
-import { UnitCache } from './units.js';
-
-export interface ShardPlanEntry {
-  study: AnyStudy;
-  config: object;
-  name: string | null;
-  overrides: Record<string, [unknown, unknown]>;
-}
+import { UnitCache, journalBeside } from './units.js';
 
 /** Thrown by the probe's unit runner: run() got as far as its first unit call. */
 class ProbeStop extends Error {
@@ -39,8 +33,6 @@ class ProbeStop extends Error {
     super('probe');
   }
 }
-
-const QUIET: ProgressTicker = { tick() {}, done() {} };
 
 /**
  * The tasks of a seed's first batch of units, or null when the seed is one piece (no units, a
@@ -55,7 +47,7 @@ export async function probeUnits(study: AnyStudy, config: object, profile: Profi
     },
     run: (tasks) => Promise.reject(new ProbeStop(tasks)),
   };
-  const ctx: StudyContext = { seed, profile, mnist: () => mnistFrom(mnistDir), progress: () => QUIET, log: () => {}, units };
+  const ctx = studyContext({ study, seed, profile, mnist: () => mnistFrom(mnistDir), units, sink: SILENT_SINK });
   try {
     await study.run(config, ctx);
     return null;
@@ -83,7 +75,7 @@ export interface ShardPlan {
  * `perSeedMs`: each study's expected work per seed (its committed result's); a study without
  * one counts as the longest known (or a minute), so it is started early and spread.
  */
-export async function planShards(plans: ShardPlanEntry[], profile: Profile, seeds: number[], count: number, perSeedMs: Map<string, number>, mnistDir: string): Promise<ShardPlan> {
+export async function planShards(plans: RunPlan[], profile: Profile, seeds: number[], count: number, perSeedMs: Map<string, number>, mnistDir: string): Promise<ShardPlan> {
   const known = [...perSeedMs.values()].filter(Number.isFinite);
   const fallback = known.length ? Math.max(...known) : 60_000;
   const items: PlanItem[] = [];
@@ -106,132 +98,128 @@ export async function planShards(plans: ShardPlanEntry[], profile: Profile, seed
   return { items: assigned, tasks, hash: digest({ count, items: assigned, configs: plans.map((p) => [p.study.name, p.config]) }) };
 }
 
-export interface ShardRunRequest {
-  plans: ShardPlanEntry[];
+export interface ShardRunRequest extends RunSettings {
+  plans: RunPlan[];
   plan: ShardPlan;
   shard: ShardSpec;
-  profile: Profile;
-  seeds: number[];
-  /** The folder of the shard files (and their journals while they run). */
-  dir: string;
-  mnistDir: string;
-  workers: number;
-  resume: boolean;
-  fresh: boolean;
-  quiet: boolean;
-  progress(study: string, label: string, total: number): ProgressTicker;
-  log(study: string, line: string): void;
+  /** Worker processes for whole seeds and units; null: all in this process. */
+  pool: WorkerPool | null;
+  sink: RunSink;
 }
 
-/** Runs this shard's pieces of every study and writes one shard file per study. */
-export async function runShard(req: ShardRunRequest): Promise<{ study: string; path: string; seedRuns: number; units: number; workMs: number }[]> {
-  const { shard, profile, plan } = req;
+/** What a shard did for one study. */
+export interface ShardDone {
+  study: string;
+  path: string;
+  seedRuns: number;
+  units: number;
+  workMs: number;
+}
+
+/** Runs this shard's pieces of every study and writes one shard file per study (in `outDir`, the shards' folder). */
+export async function runShard(req: ShardRunRequest): Promise<ShardDone[]> {
   const environment = describeEnvironment();
+  return Promise.all(req.plans.map((p) => shardOfStudy(req, p, environment)));
+}
+
+/** This shard's pieces of one study, written as its shard file (or kept from an earlier attempt with --resume). */
+async function shardOfStudy(req: ShardRunRequest, p: RunPlan, environment: Environment): Promise<ShardDone> {
+  const { study } = p;
+  const { shard, plan } = req;
   const backend = tf.getBackend();
-  const pool = req.workers > 1 ? new WorkerPool(req.workers, { backend: backend as never, mnistDir: req.mnistDir }, (line, label) => req.log(label.split(' ')[0] ?? '', line.trim())) : null;
+  const startedAt = new Date().toISOString();
+  const file = join(req.outDir, shardFileName(study.name, req.profile, p.name, shard));
+  const kept = req.resume ? finishedShard(file, plan.hash, environment.gitCommit, backend) : null;
+  if (kept) {
+    req.sink({ kind: 'log', study: study.name, line: `kept ${file}: this shard's share of ${study.name} was done (--resume)` });
+    return { study: study.name, path: file, seedRuns: kept.seedRuns.length, units: kept.units.length, workMs: kept.workMs };
+  }
+  const mine = plan.items.filter((it) => it.study === study.name && it.shard === shard.index);
+  const piece: PieceRequest = { ...req, ...p, backend, gitCommit: environment.gitCommit, journalPath: (seed) => journalBeside(file, seed) };
+  const seedRuns: SeedOutcome[] = [];
+  const units: ShardFile['units'] = [];
+  const unitMs: Record<string, number> = {};
+  const wholeSeeds = mine.filter((it) => it.key === null);
+  const unitSeeds = [...new Set(mine.filter((it) => it.key !== null).map((it) => it.seed))];
+  await Promise.all([
+    ...wholeSeeds.map((it) => wholeSeed(piece, it.seed, it.weight).then((o) => void seedRuns.push(o))),
+    ...unitSeeds.map(async (seed) => {
+      const keys = new Set(mine.filter((it) => it.seed === seed).map((it) => it.key));
+      const tasks = plan.tasks.get(`${study.name}:${seed}`)!.filter((t) => keys.has(t.key));
+      const expectedMs = mine.filter((it) => it.seed === seed).reduce((a, it) => a + it.weight, 0);
+      const done = await seedsUnits(piece, seed, tasks, expectedMs);
+      tasks.forEach((t, k) => units.push({ seed, key: t.key, input: digest(t.input), value: done.records[k] }));
+      unitMs[String(seed)] = done.unitMs;
+    }),
+  ]);
+  seedRuns.sort((a, b) => a.run.seed - b.run.seed);
+  units.sort((a, b) => a.seed - b.seed || planOrder(plan, study.name, a) - planOrder(plan, study.name, b));
+  const workMs = seedRuns.reduce((a, s) => a + (s.run.timings.workMs ?? s.run.durationMs), 0) + Object.values(unitMs).reduce((a, b) => a + b, 0);
+  const shardFile: ShardFile = {
+    kind: 'shard',
+    shardFormat: SHARD_FORMAT,
+    shard,
+    run: { studies: req.plans.map((x) => x.study.name), profile: req.profile, seeds: seedsOf(req), plan: plan.hash },
+    study: study.name,
+    title: `${study.id} ${study.title}`,
+    name: p.name,
+    config: p.config as Record<string, unknown>,
+    overrides: p.overrides,
+    environment,
+    startedAt,
+    workMs,
+    plan: plannedOf(plan, study.name),
+    seedRuns,
+    units,
+    unitMs,
+  };
+  const path = writeShardFile(req.outDir, shardFile);
+  // The shard file holds every unit now.
+  for (const seed of [...wholeSeeds.map((it) => it.seed), ...unitSeeds]) rmSync(piece.journalPath(seed), { force: true });
+  return { study: study.name, path, seedRuns: seedRuns.length, units: units.length, workMs };
+}
+
+/** What a shard's pieces of one study run with. */
+interface PieceRequest extends Omit<ShardRunRequest, 'plans'>, RunPlan {
+  backend: string;
+  gitCommit: string | null;
+  journalPath(seed: number): string;
+}
+
+/** A whole seed run: in a worker if the study has no units (its units would go to the pool anyway), else here. */
+async function wholeSeed(q: PieceRequest, seed: number, weight: number): Promise<SeedOutcome> {
+  const { study } = q;
+  if (q.pool && !study.units) {
+    const run = { study: study.name, profile: q.profile, config: q.config, resume: q.resume, fresh: q.fresh, seed, journalPath: q.journalPath(seed), gitCommit: q.gitCommit };
+    const o = await q.pool.submit({ type: 'seed', run }, `${study.name} seed ${seed}`, weight, undefined, q.sink);
+    if (!o.ok) throw o.userError ? new UserError(o.error) : new Error(o.error);
+    return o.value as SeedOutcome;
+  }
+  const { journal: _j, ...outcome } = await runSeed({ ...q, seed, journalPath: q.journalPath(seed), expectedMs: weight, labelSeed: true });
+  return outcome;
+}
+
+/** This shard's units of one seed, journaled beside the shard file. */
+async function seedsUnits(q: PieceRequest, seed: number, tasks: UnitTask[], expectedMs: number): Promise<{ records: unknown[]; unitMs: number }> {
+  const cache = new UnitCache();
+  const runner = seedUnits({ ...q, seed, journalPath: q.journalPath(seed), expectedMs }, () => mnistFrom(q.mnistDir), cache);
+  const progress = progressEvents(q.sink, q.study.name, seed, `units (seed ${seed})`, tasks.length);
   try {
-    return await Promise.all(
-      req.plans.map(async (p) => {
-        const startedAt = new Date().toISOString();
-        const study = p.study;
-        const mine = plan.items.filter((it) => it.study === study.name && it.shard === shard.index);
-        const journal = (seed: number) => join(req.dir, shardFileName(study.name, profile, p.name, shard).replace(/\.json$/, `.seed${seed}.journal.jsonl`));
-        const common = { profile, config: p.config, mnistDir: req.mnistDir, backend, gitCommit: environment.gitCommit, resume: req.resume, fresh: req.fresh };
-        const log = (line: string) => req.log(study.name, line);
-        const kept = req.resume ? finishedShard(join(req.dir, shardFileName(study.name, profile, p.name, shard)), plan.hash, environment.gitCommit, backend) : null;
-        if (kept) {
-          log(`kept ${kept.path}: this shard's share of ${study.name} was done (--resume)`);
-          return { study: study.name, path: kept.path, seedRuns: kept.file.seedRuns.length, units: kept.file.units.length, workMs: kept.file.workMs };
-        }
-        const seedRuns: SeedOutcome[] = [];
-        const units: ShardFile['units'] = [];
-        const unitMs: Record<string, number> = {};
-        const journals: string[] = [];
-        const wholeSeeds = mine.filter((it) => it.key === null).map((it) => it.seed);
-        const unitSeeds = [...new Set(mine.filter((it) => it.key !== null).map((it) => it.seed))];
-        const work: Promise<void>[] = [];
-        for (const seed of wholeSeeds) {
-          journals.push(journal(seed));
-          const weight = mine.find((it) => it.seed === seed)!.weight;
-          if (pool && !study.units) {
-            // A seed of a study without units: to a worker whole.
-            work.push(
-              pool
-                .submit({ type: 'seed', study: study.name, request: { ...common, seed, journalPath: journal(seed), quiet: req.quiet } }, `${study.name} seed ${seed}`, weight)
-                .then((o) => {
-                  if (!o.ok) throw o.userError ? new UserError(o.error) : new Error(o.error);
-                  seedRuns.push(o.value as SeedOutcome);
-                }),
-            );
-          } else {
-            work.push(
-              runSeed(study, { ...common, seed, journalPath: journal(seed), pool, expectedMs: weight, labelSeed: true, progress: (label, total) => req.progress(study.name, label, total), log }).then(({ journal: _j, ...o }) => {
-                seedRuns.push(o);
-              }),
-            );
-          }
-        }
-        for (const seed of unitSeeds) {
-          journals.push(journal(seed));
-          const keys = new Set(mine.filter((it) => it.seed === seed).map((it) => it.key));
-          const tasks = plan.tasks.get(`${study.name}:${seed}`)!.filter((t) => keys.has(t.key));
-          const expectedMs = mine.filter((it) => it.seed === seed).reduce((a, it) => a + it.weight, 0);
-          const cache = new UnitCache();
-          const runner = seedUnits(study, { ...common, seed, journalPath: journal(seed), pool, expectedMs, log }, cache);
-          const progress = req.progress(study.name, `units (seed ${seed})`, tasks.length);
-          work.push(
-            runner
-              .run(tasks, () => progress.tick())
-              .then((records) => {
-                tasks.forEach((t, k) => units.push({ seed, key: t.key, input: digest(t.input), value: records[k] }));
-                unitMs[String(seed)] = runner.times.unitMs;
-              })
-              .finally(() => {
-                progress.done();
-                runner.close(false);
-                cache.clear();
-              }),
-          );
-        }
-        await Promise.all(work);
-        seedRuns.sort((a, b) => a.run.seed - b.run.seed);
-        units.sort((a, b) => a.seed - b.seed || planOrder(plan, study.name, a) - planOrder(plan, study.name, b));
-        const workMs = seedRuns.reduce((a, s) => a + (s.run.timings.workMs ?? s.run.durationMs), 0) + Object.values(unitMs).reduce((a, b) => a + b, 0);
-        const file: ShardFile = {
-          kind: 'shard',
-          shardFormat: SHARD_FORMAT,
-          shard,
-          run: { studies: req.plans.map((x) => x.study.name), profile, seeds: req.seeds, plan: plan.hash },
-          study: study.name,
-          title: `${study.id} ${study.title}`,
-          name: p.name,
-          config: p.config as Record<string, unknown>,
-          overrides: p.overrides,
-          environment,
-          startedAt,
-          workMs,
-          plan: plannedOf(plan, study.name),
-          seedRuns,
-          units,
-          unitMs,
-        };
-        const path = writeShardFile(req.dir, file);
-        // The shard file holds every unit now.
-        for (const j of journals) rmSync(j, { force: true });
-        return { study: study.name, path, seedRuns: seedRuns.length, units: units.length, workMs };
-      }),
-    );
+    const records = await runner.run(tasks, () => progress.tick());
+    return { records, unitMs: runner.times.unitMs };
   } finally {
-    pool?.close();
+    progress.done();
+    runner.close(false);
+    cache.clear();
   }
 }
 
 /** With --resume: this shard's file of a study from an earlier attempt of the same run, if there is one. */
-function finishedShard(path: string, plan: string, commit: string | null, backend: string): { path: string; file: ShardFile } | null {
+function finishedShard(path: string, plan: string, commit: string | null, backend: string): ShardFile | null {
   if (!existsSync(path)) return null;
   try {
     const file = readShardFile(path);
-    return file.run.plan === plan && file.environment.gitCommit === commit && file.environment.backend === backend ? { path, file } : null;
+    return file.run.plan === plan && file.environment.gitCommit === commit && file.environment.backend === backend ? file : null;
   } catch {
     return null; // damaged: run the share again
   }
@@ -301,7 +289,7 @@ export function loadShards(inputs: string[]): { problems: string[]; studies: { n
 export const mergeRunsCode = (files: ShardFile[]): boolean => files[0]!.plan.some((p) => p.key !== null);
 
 /** One study's result from its shards, checked complete (see loadShards). Nothing is written here. */
-export async function mergeStudy(study: AnyStudy, files: ShardFile[], o: { mnistDir: string; log(line: string): void }): Promise<StudyResult> {
+export async function mergeStudy(study: AnyStudy, files: ShardFile[], o: { mnistDir: string; sink: RunSink }): Promise<StudyResult> {
   const first = files[0]!;
   const whole = new Map<number, SeedOutcome>();
   const records = new Map<number, Map<string, { input: string; value: unknown }>>();
@@ -323,7 +311,8 @@ export async function mergeStudy(study: AnyStudy, files: ShardFile[], o: { mnist
       continue;
     }
     const units = new ShardedUnits(`${study.name} seed ${seed}`, records.get(seed) ?? new Map(), unitMs.get(seed) ?? 0);
-    const { journal: _j, ...outcome } = await runSeed(study, {
+    const { journal: _j, ...outcome } = await runSeed({
+      study,
       profile: first.run.profile,
       config: first.config,
       seed,
@@ -335,8 +324,8 @@ export async function mergeStudy(study: AnyStudy, files: ShardFile[], o: { mnist
       fresh: false,
       pool: null,
       labelSeed: true,
-      progress: () => QUIET,
-      log: o.log,
+      // Its progress is not shown (nothing is trained); its log lines are.
+      sink: (event) => event.kind !== 'progress' && o.sink(event),
       units,
     });
     // A merged seed's time is its work added up over the shards and the merge.

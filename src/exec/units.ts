@@ -16,9 +16,11 @@
 import { rmSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import type { UnitContext, UnitFunction, UnitRunner, UnitTask } from '../study.js';
+import type { UnitContext, UnitRunner, UnitTask } from '../study.js';
 import { asJson, canonicalJson } from '../store/json.js';
 import { Journal } from './journal.js';
+import type { RunSink } from './events.js';
+import type { RunDescription } from './plan.js';
 import type { WorkerPool } from './pool.js';
 
 /** What a resumed journal must match: a journal of another study, config, seed or backend is refused. */
@@ -42,17 +44,12 @@ type JournalRecord = z.infer<typeof JournalRecordSchema>;
 /** What a user can do about a damaged or foreign journal. */
 const START_OVER = 'delete it or run with --fresh to start over';
 
-export interface UnitRunnerOptions {
-  study: string;
-  config: object;
+export interface UnitRunnerOptions extends Pick<RunDescription, 'study' | 'config' | 'profile' | 'resume' | 'fresh'> {
   seed: number;
-  units: Record<string, UnitFunction<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The seed's journal (see journalBeside); `resume` continues it, else an existing one stops the run (see open()) unless `fresh`. */
   journalPath: string;
-  header: JournalHeader;
-  /** Continue the journal at journalPath; without it an existing journal stops the run (see open()). */
-  resume: boolean;
-  /** Start over even if a journal exists (its units are discarded, on the user's word). */
-  fresh: boolean;
+  /** The backend the units run on: a journal of another backend is refused on resume. */
+  backend: string;
   gitCommit: string | null;
   /** Runs units in worker processes; null: in this process. */
   pool: WorkerPool | null;
@@ -60,7 +57,13 @@ export interface UnitRunnerOptions {
   expectedMs?: number;
   /** Context for units run in this process. */
   context: UnitContext;
-  log(line: string): void;
+  /** Log lines and finished units go here. */
+  sink: RunSink;
+}
+
+/** The journal of one seed's units, beside the file its run writes (a result file or a shard file). */
+export function journalBeside(file: string, seed: number): string {
+  return file.replace(/\.json$/, `.seed${seed}.journal.jsonl`);
 }
 
 /** Yields to the event loop: training is synchronous, and timers or worker messages must not starve. */
@@ -75,34 +78,43 @@ export class JournaledUnits implements UnitRunner {
   private readonly checkpoints = new Map<string, unknown>();
   readonly times = { unitMs: 0, waitMs: 0 };
 
-  constructor(private readonly o: UnitRunnerOptions) {}
+  private readonly header: JournalHeader;
+
+  constructor(private readonly o: UnitRunnerOptions) {
+    this.header = { journal: o.study.name, format: 2, seed: o.seed, profile: o.profile, backend: o.backend, config: o.config };
+  }
+
+  private log(line: string): void {
+    this.o.sink({ kind: 'log', study: this.o.study.name, line });
+  }
 
   /** Opens (or resumes) the journal the first time a unit or checkpoint needs it. */
   private open(): Journal<JournalRecord> {
     if (this.journal) return this.journal;
     if (this.opened) throw new Error(`journal ${this.o.journalPath} is closed`);
     this.opened = true;
-    const { journalPath: path, header } = this.o;
+    const { journalPath: path } = this.o;
+    const header = this.header;
     let previous: JournalRecord[] = [];
     if (Journal.exists(path) && this.o.resume) {
       const r = Journal.resume<JournalHeader, JournalRecord>(path, header, { record: JournalRecordSchema, startOver: START_OVER });
       this.journal = r.journal;
       previous = r.records;
-      if (r.tornTail) this.o.log(`journal ${path}: dropped an incomplete last line (the run was cut off mid-write)`);
+      if (r.tornTail) this.log(`journal ${path}: dropped an incomplete last line (the run was cut off mid-write)`);
       const units = previous.filter((x) => x.kind === 'unit').length;
-      this.o.log(`resuming ${path}: ${units} finished unit(s)`);
+      this.log(`resuming ${path}: ${units} finished unit(s)`);
     } else {
       if (Journal.exists(path) && !this.o.fresh) {
-        throw new UserError(`${path} holds finished work of an earlier run of ${this.o.study}: add --resume to continue it, or --fresh to discard it and start over`);
+        throw new UserError(`${path} holds finished work of an earlier run of ${this.o.study.name}: add --resume to continue it, or --fresh to discard it and start over`);
       }
-      if (this.o.resume) this.o.log(`no journal at ${path}: starting from the beginning`);
+      if (this.o.resume) this.log(`no journal at ${path}: starting from the beginning`);
       this.journal = Journal.create<JournalHeader, JournalRecord>(path, header);
     }
     const sessions = previous.filter((x): x is Extract<JournalRecord, { kind: 'session' }> => x.kind === 'session');
     const last = sessions[sessions.length - 1];
     if (last && last.gitCommit !== this.o.gitCommit) {
       // Not refused: the commit may not touch training. But the result mixes code versions.
-      this.o.log(`warning: the journal's units so far ran at commit ${last.gitCommit ?? 'unknown'}, this run is at ${this.o.gitCommit ?? 'unknown'}; use --fresh if the training code changed`);
+      this.log(`warning: the journal's units so far ran at commit ${last.gitCommit ?? 'unknown'}, this run is at ${this.o.gitCommit ?? 'unknown'}; use --fresh if the training code changed`);
     }
     for (const r of previous) {
       if (r.kind === 'unit' && !this.done.has(r.key)) this.done.set(r.key, r.value);
@@ -132,6 +144,7 @@ export class JournaledUnits implements UnitRunner {
     tasks.forEach((task, i) => {
       if (this.done.has(task.key)) {
         out[i] = this.done.get(task.key) as R;
+        this.unitDone(task, true);
         onDone?.(out[i]!, task, true);
       } else {
         pending.push(i);
@@ -143,6 +156,7 @@ export class JournaledUnits implements UnitRunner {
       journal.append({ kind: 'unit', key: task.key, value: record });
       this.done.set(task.key, record);
       out[i] = record;
+      this.unitDone(task, false);
       onDone?.(record, task, false);
     };
     const { pool } = this.o;
@@ -151,7 +165,7 @@ export class JournaledUnits implements UnitRunner {
     if (pool && pending.length > 0) {
       const w0 = performance.now();
       await pool.runUnits(
-        pending.map((i) => ({ study: this.o.study, config: this.o.config, seed: this.o.seed, task: tasks[i]! })),
+        pending.map((i) => ({ study: this.o.study.name, config: this.o.config, seed: this.o.seed, task: tasks[i]! })),
         (k, value, ms) => {
           this.times.unitMs += ms;
           finish(pending[k]!, value);
@@ -163,8 +177,8 @@ export class JournaledUnits implements UnitRunner {
     } else {
       for (const i of pending) {
         const task = tasks[i]!;
-        const fn = this.o.units[task.unit];
-        if (!fn) throw new Error(`${this.o.study} has no unit '${task.unit}'`);
+        const fn = this.o.study.units?.[task.unit];
+        if (!fn) throw new Error(`${this.o.study.name} has no unit '${task.unit}'`);
         const t0 = performance.now();
         const value = fn(this.o.config, task, this.o.context);
         const ms = performance.now() - t0;
@@ -177,6 +191,10 @@ export class JournaledUnits implements UnitRunner {
       }
     }
     return out;
+  }
+
+  private unitDone(task: UnitTask, fromJournal: boolean): void {
+    this.o.sink({ kind: 'unit', study: this.o.study.name, seed: this.o.seed, key: task.key, fromJournal });
   }
 
   /** Closes the journal; with `remove`, deletes it (the result file now holds everything). */

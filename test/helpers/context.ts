@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Mnist } from '../../src/data/mnist.js';
+import type { RunEvent } from '../../src/exec/events.js';
+import { journalPath, seedUnits, studyContext } from '../../src/exec/runner.js';
+import { UnitCache } from '../../src/exec/units.js';
 import type { Profile } from '../../src/results/schema.js';
-import { journalPath } from '../../src/exec/runner.js';
 import type { AnyStudy, SeedOutput, Study, StudyContext } from '../../src/study.js';
-import { JournaledUnits, UnitCache } from '../../src/exec/units.js';
 
 export interface TestContextOptions {
   study: AnyStudy;
@@ -29,6 +30,8 @@ export interface TestContextOptions {
 export interface TestContext {
   ctx: StudyContext;
   logs: string[];
+  /** Every event the run reported. */
+  events: RunEvent[];
   journal: string;
   /** Closes the journal (and frees the units' cached tensors), as the runner does after run(). */
   close(): void;
@@ -39,28 +42,21 @@ export function testContext(o: TestContextOptions): TestContext {
   const profile = o.profile ?? 'quick';
   const outDir = o.outDir ?? mkdtempSync(join(tmpdir(), 'study-'));
   const logs: string[] = [];
-  const log = (line: string) => logs.push(line);
+  const events: RunEvent[] = [];
+  const sink = (event: RunEvent) => {
+    events.push(event);
+    if (event.kind === 'log') logs.push(event.line);
+  };
   const cache = new UnitCache();
   const journal = journalPath(outDir, o.study.name, profile, seed, o.name ?? null);
   mkdirSync(dirname(journal), { recursive: true });
-  const units = new JournaledUnits({
-    study: o.study.name,
-    config: o.config,
-    seed,
-    units: o.study.units ?? {},
-    journalPath: journal,
-    header: { journal: o.study.name, format: 2, seed, profile, backend: tf.getBackend(), config: o.config },
-    resume: o.resume ?? false,
-    fresh: o.fresh ?? false,
-    gitCommit: 'test',
-    pool: null,
-    context: { seed, mnist: o.mnist, cached: (key, make, dispose) => cache.get(key, make, dispose) },
-    log,
-  });
-  const ctx: StudyContext = { seed, profile, mnist: o.mnist, progress: () => ({ tick() {}, done() {} }), log, units };
+  const run = { study: o.study, config: o.config, profile, seed, resume: o.resume ?? false, fresh: o.fresh ?? false };
+  const units = seedUnits({ ...run, journalPath: journal, backend: tf.getBackend(), gitCommit: 'test', pool: null, sink }, o.mnist, cache);
+  const ctx = studyContext({ ...run, mnist: o.mnist, units, sink });
   return {
     ctx,
     logs,
+    events,
     journal,
     close() {
       units.close(false);

@@ -1,16 +1,17 @@
 /** What the sharding tests share: the CLI run in this process, and a result's numbers. */
 import { readFileSync } from 'node:fs';
 import { vi } from 'vitest';
-import { experimentCli } from '../../src/cli/experiment.js';
+import { SUITE, experimentCli } from '../../src/cli/experiment.js';
+import type { StudyRegistry } from '../../src/exec/registry.js';
 
-/** Runs the CLI in this process: exit code, stdout and stderr. */
-export async function captured(args: string[]): Promise<{ code: number; out: string; err: string }> {
+/** Runs the CLI in this process (knowing `registry`'s studies): exit code, stdout and stderr. */
+export async function captured(args: string[], registry: StudyRegistry = SUITE): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => ((err += String(c)), true));
   try {
-    return { code: await experimentCli(args), out, err };
+    return { code: await experimentCli(args, registry), out, err };
   } finally {
     o.mockRestore();
     e.mockRestore();
