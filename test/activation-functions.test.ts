@@ -10,6 +10,7 @@ import { layerGradientNorms, meanActivations, oneSignShares } from '../experimen
 import { defaultMnistDir, loadMnist, type Mnist } from '../src/data/mnist.js';
 import type { Activation } from '../src/nn/activation.js';
 import { Mlp } from '../src/nn/mlp.js';
+import { gradientsTape } from '../src/nn/reference.js';
 import { Rng } from '../src/rng.js';
 import { disposeBatch, toBatch, type Batch } from '../src/train/batches.js';
 import { testContext } from './helpers/context.js';
@@ -84,7 +85,7 @@ describe('S13 probes at initialization', () => {
     const batch = toBatch(mnist.train);
     const net = new Mlp({ sizes: [784, 20, 20, 10], activation: 'elu', init: 'he' }, new Rng(3, 'init'));
     const norms = layerGradientNorms(net, batch);
-    const { grads } = net.gradientsTape(batch.x, batch.y);
+    const { grads } = gradientsTape(net, batch.x, batch.y);
     const expected = [0, 2, 4].map((i) => Math.sqrt(Array.from(grads[i]!.dataSync()).reduce((s, v) => s + v * v, 0)));
     norms.forEach((n, l) => expect(n).toBeCloseTo(expected[l]!, 6));
     expect(norms.every((n) => n > 0)).toBe(true);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { dense, denseOnData, denseTfjsGrad } from '../src/nn/dense.js';
+import { dense, denseOnData } from '../src/nn/dense.js';
+import { denseTfjsGrad } from '../src/nn/reference.js';
 import { softmaxCrossEntropy } from '../src/nn/loss.js';
 import { Rng } from '../src/rng.js';
 

@@ -7,10 +7,10 @@
  *     numpy: once with OpenBLAS on one thread, once with its default threads;
  *   - tfjs with its own matMul gradient (tf.variableGrads over plain matMul);
  *   - the tape core: our dense and loss ops differentiated by tfjs's gradient tape
- *     (Mlp.gradientsTape, the training core before the hand-written backward);
+ *     (gradientsTape in src/nn/reference.ts, the training core before the hand-written backward);
  *   - ours: the hand-written backward pass (Mlp.gradients, src/nn/layers.ts).
  * Then one S7 trial (400 training images, 100 validation, 50 epochs of batch 100, accuracy on
- * both sets after every epoch: the loop of experiments/hyperparameter-search.ts) on the tape
+ * both sets after every epoch: the loop of experiments/hyperparameter-search/trial.ts) on the tape
  * core and on ours, and one evaluation of the 10,000 test images.
  *
  * Times are process CPU time (user + system), which another process on the same cores
@@ -27,6 +27,7 @@ import { hideBin } from 'yargs/helpers';
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../backend.js';
 import { IMAGE_SIZE, gatherRows, loadMnist, resolveMnistDir, type Mnist, type MnistSplit } from '../data/mnist.js';
 import { Mlp, type MlpSpec } from '../nn/mlp.js';
+import { TapeMlp, TfjsGradientMlp } from '../nn/reference.js';
 import { Sgd } from '../optim/optimizers.js';
 import { Rng } from '../rng.js';
 import { disposeBatch, sampleBatch, toBatch } from '../train/batches.js';
@@ -39,17 +40,10 @@ const S7_NET = [IMAGE_SIZE, 100, 100, 100, 100, 100, 100, 10];
 const S7_DECAY = 1e-6;
 const S7_LR = 0.01;
 
-/** The training core before the hand-written backward: every step through tfjs's gradient tape. */
-class TapeMlp extends Mlp {
-  override gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D, xT?: tf.Tensor2D): { loss: number; grads: tf.Tensor[] } {
-    return this.gradientsTape(x, yOneHot, xT);
-  }
-}
-
 type Core = 'tfjs' | 'tape' | 'ours';
 
 function makeNet(core: Core, spec: MlpSpec, rng: Rng): Mlp {
-  if (core === 'tfjs') return new Mlp({ ...spec, tfjsGradient: true }, rng);
+  if (core === 'tfjs') return new TfjsGradientMlp(spec, rng);
   return core === 'tape' ? new TapeMlp(spec, rng) : new Mlp(spec, rng);
 }
 

@@ -1,11 +1,12 @@
 /**
  * The affine layer `x W + b`, optionally followed by its activation, as a tfjs op with a
- * hand-written gradient, for the gradient tape: Mlp.gradientsTape (the reference the
- * tape-free training pass of layers.ts is tested against, bit for bit) differentiates it.
+ * hand-written gradient, for the gradient tape: gradientsTape (src/nn/reference.ts, the
+ * reference the tape-free training pass of layers.ts is tested against, bit for bit)
+ * differentiates it.
  *
  * Why: on the wasm backend only plain 2-D matMul runs through XNNPACK. tfjs's own gradient of
  * matMul asks for transposed operands (transposeA/transposeB), which take a loop about ten
- * times slower (DESIGN.md "Facts"). Here the operand is transposed explicitly first, so both
+ * times slower (README, Backends). Here the operand is transposed explicitly first, so both
  * gradient products are plain matMuls:
  *   dx = dy W^T,   dW = x^T dy,   db = sum over rows of dy.
  * For the first layer, whose input is data, dx is never computed.
@@ -16,16 +17,15 @@
  * round differently). Outside the tape (evaluation) the whole thing is one kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ACTIVATION_RULES, type FusedActivation } from './activation.js';
 
-export type FusedActivation = 'linear' | 'relu' | 'sigmoid';
+export type { FusedActivation } from './activation.js';
 
 type GradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.Tensor[];
 
 /** dL/dz from dL/dy for y = act(z), written with the saved output y. */
 function activationGrad(act: FusedActivation, dy: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
-  if (act === 'relu') return tf.mul(dy, tf.step(y)) as tf.Tensor2D;
-  if (act === 'sigmoid') return tf.mul(dy, tf.mul(y, tf.sub(1, y))) as tf.Tensor2D;
-  return dy;
+  return act === 'linear' ? dy : ACTIVATION_RULES[act].fused!.backward(dy, y);
 }
 
 function forward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, act: FusedActivation): tf.Tensor2D {
@@ -81,9 +81,4 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, act: Fused
  */
 export function denseOnData(x: tf.Tensor2D, xT: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, act: FusedActivation = 'linear'): tf.Tensor2D {
   return op(act, false)(xT, x, w, b);
-}
-
-/** The same affine map left to tfjs's own matMul gradient (for comparison tests and the benchmark). */
-export function denseTfjsGrad(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  return tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
 }

@@ -15,13 +15,15 @@
  * (1-ratio), so the expected activation matches.
  *
  * Training: `gradients` runs the forward pass and a hand-written backward pass, layer by
- * layer (layers.ts), with no gradient tape; `gradientsTape` differentiates `loss` with tfjs's
- * tape instead and is the reference it must match bit for bit (test/backward.test.ts).
+ * layer (layers.ts), with no gradient tape; `gradientsTape` (reference.ts) differentiates
+ * `loss` with tfjs's tape instead and is the reference it must match bit for bit
+ * (test/backward.test.ts). Each activation's forward and backward come from one table
+ * (activation.ts), read by both passes.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
-import { activate, LEAKY_RELU_SLOPE, type Activation } from './activation.js';
-import { dense, denseOnData, denseTfjsGrad, type FusedActivation } from './dense.js';
+import { ACTIVATION_RULES, type Activation, type FusedActivation } from './activation.js';
+import { dense, denseOnData } from './dense.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { initWeights, type InitScheme } from './init.js';
 import {
@@ -31,13 +33,8 @@ import {
   batchNormForward,
   dropoutBackward,
   dropoutForward,
-  eluBackward,
-  leakyReluBackward,
-  reluBackward,
-  sigmoidBackward,
   softmaxWithLossBackward,
   softmaxWithLossForward,
-  tanhBackward,
   weightDecayBackward,
   weightDecayLoss,
 } from './layers.js';
@@ -56,14 +53,15 @@ export interface MlpSpec {
   dropout?: number;
   /** L2 strength lambda of 0.5*lambda*sum(W^2). */
   weightDecay?: number;
-  /** Use tfjs's own matMul gradient, through the tape, instead of our dense op and hand-written backward (benchmarks, tests). */
-  tfjsGradient?: boolean;
 }
 
 export type Mode = 'train' | 'eval';
 
 /** Sees the batch mean and variance of BN layer `layer` (index of its hidden layer) at every training-mode forward pass. */
 export type BatchStatisticsObserver = (layer: number, mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
+
+/** One step of a hidden layer's backward pass: dL/d(its output) to dL/d(its input). */
+type BackStep = (d: tf.Tensor2D) => tf.Tensor2D;
 
 interface BnLayer {
   gamma: tf.Variable;
@@ -174,10 +172,10 @@ export class Mlp {
    * Fuse the activation into the affine kernel where nothing stands between them (it fuses in
    * evaluation; under the gradient tape tfjs runs it as matMul + add + activation).
    */
-  private fusedActivation(l: number): FusedActivation {
-    const { activation, tfjsGradient } = this.spec;
+  protected fusedActivation(l: number): FusedActivation {
     const hidden = l < this.weights.length - 1;
-    return hidden && !this.bn[l] && !tfjsGradient && (activation === 'relu' || activation === 'sigmoid') ? activation : 'linear';
+    const fused = ACTIVATION_RULES[this.spec.activation].fused;
+    return hidden && !this.bn[l] && fused ? fused.kernel : 'linear';
   }
 
   /** Layer l's affine product (in a BN net: batch norm's input), with the activation fused in where fusedActivation says. */
@@ -185,7 +183,6 @@ export class Mlp {
     const w = this.weights[l] as tf.Tensor2D;
     const b = this.biases[l] as tf.Tensor1D;
     const fused = this.fusedActivation(l);
-    if (this.spec.tfjsGradient) return denseTfjsGrad(h, w, b);
     if (mode === 'eval') return tf.fused.matMul({ a: h, b: w, bias: b, activation: fused }) as tf.Tensor2D;
     if (l === 0 && xT) return denseOnData(h, xT, w, b, fused);
     return dense(h, w, b, fused);
@@ -195,7 +192,7 @@ export class Mlp {
   afterAffine(a: tf.Tensor2D, l: number, mode: Mode, bnEval: BnEval = RUNNING): tf.Tensor2D {
     const { activation, dropout } = this.spec;
     if (this.bn[l]) a = this.batchNorm(a, l, mode, bnEval);
-    let h = this.fusedActivation(l) === 'linear' ? (activate(activation, a) as tf.Tensor2D) : a;
+    let h = this.fusedActivation(l) === 'linear' ? (ACTIVATION_RULES[activation].forward(a) as tf.Tensor2D) : a;
     if (dropout) {
       h = mode === 'train' ? tf.mul(h, this.dropoutMask(h.shape[0], h.shape[1], dropout)) : tf.mul(h, 1 - dropout);
     }
@@ -204,37 +201,29 @@ export class Mlp {
 
   /** Mean softmax cross-entropy of the batch plus the weight-decay term. */
   loss(x: tf.Tensor2D, yOneHot: tf.Tensor2D, mode: Mode, xT?: tf.Tensor2D): tf.Scalar {
-    const logits = this.logits(x, mode, xT);
-    const ce = this.spec.tfjsGradient ? (tf.neg(tf.mean(tf.sum(tf.mul(yOneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar) : softmaxCrossEntropy(logits, yOneHot);
+    const ce = this.crossEntropy(this.logits(x, mode, xT), yOneHot);
     const lambda = this.spec.weightDecay ?? 0;
     if (lambda === 0) return ce;
     const penalty = tf.addN(this.weights.map((w) => tf.sum(tf.square(w))));
     return tf.add(ce, tf.mul(penalty, 0.5 * lambda)) as tf.Scalar;
   }
 
+  /** Mean softmax cross-entropy of a batch's logits (the loss op of loss.ts, with its own gradient for the tape). */
+  protected crossEntropy(logits: tf.Tensor2D, yOneHot: tf.Tensor2D): tf.Scalar {
+    return softmaxCrossEntropy(logits, yOneHot);
+  }
+
   /**
    * The training-mode loss before the update and its gradient for every parameter of
    * params(), in that order; the caller disposes the gradients. A hand-written backward pass,
-   * layer by layer (layers.ts), with no gradient tape; bit-identical to gradientsTape.
+   * layer by layer (layers.ts), with no gradient tape; bit-identical to gradientsTape
+   * (reference.ts).
    */
   gradients(x: tf.Tensor2D, yOneHot: tf.Tensor2D, xT?: tf.Tensor2D): { loss: number; grads: tf.Tensor[] } {
-    if (this.spec.tfjsGradient) return this.gradientsTape(x, yOneHot, xT);
     const out = tf.tidy(() => this.backprop(x, yOneHot, xT));
     const loss = out.loss.dataSync()[0]!;
     out.loss.dispose();
     return { loss, grads: out.grads };
-  }
-
-  /**
-   * The same through tfjs's gradient tape (tf.variableGrads over `loss`): the reference the
-   * hand-written pass is tested against, bit for bit, and a gradient check's subject.
-   */
-  gradientsTape(x: tf.Tensor2D, yOneHot: tf.Tensor2D, xT?: tf.Tensor2D): { loss: number; grads: tf.Tensor[] } {
-    const params = this.params();
-    const { value, grads } = tf.variableGrads(() => this.loss(x, yOneHot, 'train', xT), params);
-    const loss = value.dataSync()[0]!;
-    value.dispose();
-    return { loss, grads: params.map((p) => grads[p.name]!) };
   }
 
   /**
@@ -243,66 +232,30 @@ export class Mlp {
    * for `loss(x, y, 'train')` and its gradient (see layers.ts), minus the tape's bookkeeping.
    */
   private backprop(x: tf.Tensor2D, yOneHot: tf.Tensor2D, xT?: tf.Tensor2D): { loss: tf.Scalar; grads: tf.Tensor[] } {
-    const { activation, dropout } = this.spec;
     const lambda = this.spec.weightDecay ?? 0;
-    const last = this.weights.length;
+    const last = this.weights.length - 1;
     const inputs: tf.Tensor2D[] = [];
     /** Per hidden layer, what stands between its affine output and the next layer's input, in forward order. */
-    const after: ((d: tf.Tensor2D) => tf.Tensor2D)[][] = [];
+    const after: BackStep[][] = [];
     const bnGrads: { dgamma: tf.Tensor1D; dbeta: tf.Tensor1D }[] = [];
     let h = x;
-    let logits: tf.Tensor2D | null = null;
     for (let l = 0; l < last; l++) {
       inputs.push(h);
-      const w = this.weights[l] as tf.Tensor2D;
-      const b = this.biases[l] as tf.Tensor1D;
-      const hidden = l < last - 1;
-      const bn = this.bn[l];
-      // The dense op's fused activation (see logits): under the tape it runs as matMul + add + act.
-      const withDense = hidden && !bn && (activation === 'relu' || activation === 'sigmoid');
-      const a = affineForward(h, w, b, withDense ? 'separate' : 'fused');
-      if (!hidden) {
-        logits = a;
-        break;
-      }
-      const back: ((d: tf.Tensor2D) => tf.Tensor2D)[] = [];
-      if (withDense) {
-        const y = (activation === 'relu' ? tf.relu(a) : tf.sigmoid(a)) as tf.Tensor2D;
-        back.push(activation === 'relu' ? (d) => reluBackward(d, y) : (d) => sigmoidBackward(d, y));
-        h = y;
-      } else {
-        let z = a;
-        if (bn) {
-          const f = batchNormForward(a, bn.gamma as tf.Tensor1D, bn.beta as tf.Tensor1D, BN_EPS);
-          this.updateRunningStats(l, f.mean, f.variance);
-          back.push((d) => {
-            const g = batchNormBackward(d, f.cache);
-            bnGrads[l] = g;
-            return g.dx;
-          });
-          z = f.out;
-        }
-        const y = activate(activation, z) as tf.Tensor2D;
-        if (activation === 'relu') back.push((d) => reluBackward(d, z));
-        else if (activation === 'sigmoid') back.push((d) => sigmoidBackward(d, y));
-        else if (activation === 'leaky-relu') back.push((d) => leakyReluBackward(d, z, LEAKY_RELU_SLOPE));
-        else if (activation === 'elu') back.push((d) => eluBackward(d, y));
-        else back.push((d) => tanhBackward(d, y));
-        h = y;
-      }
-      if (dropout) {
-        const mask = this.dropoutMask(h.shape[0], h.shape[1], dropout);
-        h = dropoutForward(h, mask);
-        back.push((d) => dropoutBackward(d, mask));
-      }
-      after.push(back);
+      // Where the dense op fuses the activation, the tape runs matMul + add + activation.
+      const fused = this.fusedActivation(l) !== 'linear';
+      const a = affineForward(h, this.weights[l] as tf.Tensor2D, this.biases[l] as tf.Tensor1D, fused ? 'separate' : 'fused');
+      const layer = this.hiddenForward(a, l, fused, bnGrads);
+      after.push(layer.back);
+      h = layer.out;
     }
-    const { loss: ce, logProb } = softmaxWithLossForward(logits!, yOneHot);
+    inputs.push(h);
+    const logits = affineForward(h, this.weights[last] as tf.Tensor2D, this.biases[last] as tf.Tensor1D, 'fused');
+    const { loss: ce, logProb } = softmaxWithLossForward(logits, yOneHot);
     const loss = lambda === 0 ? ce : (tf.add(ce, weightDecayLoss(this.weights, lambda)) as tf.Scalar);
 
     const grads: tf.Tensor[][] = [];
     let d = softmaxWithLossBackward(logProb, yOneHot);
-    for (let l = last - 1; l >= 0; l--) {
+    for (let l = last; l >= 0; l--) {
       const w = this.weights[l] as tf.Tensor2D;
       const g = affineBackward(d, inputs[l]!, w, l > 0, l === 0 ? xT : undefined);
       const dW = lambda === 0 ? g.dW : weightDecayBackward(g.dW, w, lambda);
@@ -315,6 +268,38 @@ export class Mlp {
       grads[l] = bnG ? [dW, g.db, bnG.dgamma, bnG.dbeta] : [dW, g.db];
     }
     return { loss, grads: grads.flat() };
+  }
+
+  /**
+   * Hidden layer l after its affine product `a`, in training mode: batch norm, the activation,
+   * dropout; and the backward steps of each, in forward order. `fused`: the activation is the
+   * dense op's (its gradient from the output, see activation.ts).
+   */
+  private hiddenForward(a: tf.Tensor2D, l: number, fused: boolean, bnGrads: { dgamma: tf.Tensor1D; dbeta: tf.Tensor1D }[]): { out: tf.Tensor2D; back: BackStep[] } {
+    const rule = ACTIVATION_RULES[this.spec.activation];
+    const { dropout } = this.spec;
+    const back: BackStep[] = [];
+    let z = a;
+    const bn = this.bn[l];
+    if (bn) {
+      const f = batchNormForward(a, bn.gamma as tf.Tensor1D, bn.beta as tf.Tensor1D, BN_EPS);
+      this.updateRunningStats(l, f.mean, f.variance);
+      back.push((d) => {
+        const g = batchNormBackward(d, f.cache);
+        bnGrads[l] = g;
+        return g.dx;
+      });
+      z = f.out;
+    }
+    const y = rule.forward(z) as tf.Tensor2D;
+    back.push(fused ? (d) => rule.fused!.backward(d, y) : (d) => rule.backward(d, z, y));
+    let out = y;
+    if (dropout) {
+      const mask = this.dropoutMask(y.shape[0], y.shape[1], dropout);
+      out = dropoutForward(y, mask);
+      back.push((d) => dropoutBackward(d, mask));
+    }
+    return { out, back };
   }
 
   /** The loss in evaluation mode, as a number (the lecture records this after each update). */
