@@ -24,20 +24,35 @@ export interface SeedOutput<S, M> {
 }
 
 /** One unit of work: which of the study's unit functions, a key naming it, and its input. */
-export interface UnitTask {
-  unit: string;
+export interface UnitTask<I = unknown, K extends string = string> {
+  unit: K;
   /** Unique within a run, e.g. "1:37" (stage 1, trial 37). */
   key: string;
-  input: unknown;
+  input: I;
 }
 
-export interface UnitRunner {
+/**
+ * A study's units of work by name, each a function of the study's config, a task and the
+ * unit's context. The input type of a unit's task and the record it returns are declared once,
+ * by the function's types; the unit runner's tasks and records follow from them.
+ */
+export type UnitMap<C> = Record<string, UnitFunction<C, any, unknown>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+type InputOf<F> = F extends (config: any, task: UnitTask<infer I>, ctx: any) => unknown ? I : never; // eslint-disable-line @typescript-eslint/no-explicit-any
+type OutputOf<F> = F extends (...args: any[]) => infer O ? O : never; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A task for one of the units of U, its input typed by that unit's function. */
+export type TaskOf<U> = { [K in keyof U & string]: UnitTask<InputOf<U[K]>, K> }[keyof U & string];
+/** What the units of U give back (as JSON: a NaN comes back from a journal or a worker as null). */
+export type RecordOf<U> = { [K in keyof U & string]: OutputOf<U[K]> }[keyof U & string];
+
+export interface UnitRunner<U = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   /**
    * Every task's record, in the tasks' order: read from the journal when it holds the key,
    * else computed (in a worker when there is a pool) and journaled. `onDone` sees each as it
    * becomes available.
    */
-  run<R>(tasks: UnitTask[], onDone?: (record: R, task: UnitTask, fromJournal: boolean) => void): Promise<R[]>;
+  run(tasks: TaskOf<U>[], onDone?: (record: RecordOf<U>, task: TaskOf<U>, fromJournal: boolean) => void): Promise<RecordOf<U>[]>;
   /** Records `value` under `key` (first run) or checks it equals the journaled one (resume). */
   checkpoint<T>(key: string, value: T): T;
   /**
@@ -55,7 +70,8 @@ export interface ProgressTicker {
   done(): void;
 }
 
-export interface StudyContext {
+/** The context of a study's run(); U, the study's units (see UnitMap), types ctx.units. */
+export interface StudyContext<U = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   seed: number;
   profile: Profile;
   /** MNIST, read once per process and shared (subsets are taken by the study). */
@@ -68,7 +84,7 @@ export interface StudyContext {
    * Runs a study's independent units of work (see src/train/units.ts): journaled as each one
    * finishes, resumed from the journal, spread over worker processes when there are several.
    */
-  units: UnitRunner;
+  units: UnitRunner<U>;
 }
 
 /** A flag a study adds to the command line, declared as data; src/cli turns it into a yargs option. */
@@ -87,10 +103,16 @@ export interface UnitContext {
   cached<T>(key: string, make: () => T, dispose?: (value: T) => void): T;
 }
 
-/** A unit of work a study can hand to the unit runner (and so to worker processes). */
-export type UnitFunction<C> = (config: C, task: UnitTask, ctx: UnitContext) => unknown;
+/** A unit of work a study can hand to the unit runner (and so to worker processes): its task's input I, its record O. */
+export type UnitFunction<C, I = unknown, O = unknown> = (config: C, task: UnitTask<I>, ctx: UnitContext) => O;
 
-export interface Study<C extends object, S extends object, M extends object> {
+/** A unit from a function of the config, the task's input (its type declared by the function) and the context. */
+export function unit<C, I, O>(fn: (config: C, input: I, ctx: UnitContext, key: string) => O): UnitFunction<C, I, O> {
+  return (config, task, ctx) => fn(config, task.input, ctx, task.key);
+}
+
+/** A study; U, its units (see UnitMap), is given when it has any. */
+export interface Study<C extends object, S extends object, M extends object, U extends UnitMap<C> = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Command-line name, e.g. "optimizer-paths". */
   name: string;
   /** The study's label in docs/STUDIES.md, e.g. "S1". */
@@ -105,8 +127,8 @@ export interface Study<C extends object, S extends object, M extends object> {
   /** Extra flags this study takes (e.g. --variant); shown in --help. */
   flags?: StudyFlag<C>[];
   /** Named units of work (e.g. one search trial) that may run in a worker process. */
-  units?: Record<string, UnitFunction<C>>;
-  run(config: C, ctx: StudyContext): Promise<SeedOutput<S, M>> | SeedOutput<S, M>;
+  units?: U;
+  run(config: C, ctx: StudyContext<U>): Promise<SeedOutput<S, M>> | SeedOutput<S, M>;
   claims(run: SeedOutput<S, M>, config: C): ClaimCheck[];
   /**
    * The numbers CI guards against committed baselines, each with its tolerance (absolute,
@@ -144,9 +166,10 @@ export interface TypedResult<C, S, M> extends Omit<StudyResult, 'config' | 'runs
 }
 
 /** Lets a registry hold studies of different types. */
-export type AnyStudy = Study<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type AnyStudy = Study<any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export function defineStudy<C extends object, S extends object, M extends object>(study: Study<C, S, M>): Study<C, S, M> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function defineStudy<C extends object, S extends object, M extends object, U extends UnitMap<C> = any>(study: Study<C, S, M, U>): Study<C, S, M, U> {
   return study;
 }
 

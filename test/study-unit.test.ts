@@ -15,14 +15,21 @@ import { figuresCli } from '../src/cli/figures.js';
 import { lossCurves, lossFigure, type LossSeries } from '../src/plot/loss-curves.js';
 import { baselineFrom, claimChanges, compareToBaseline, keyNumbersOf } from '../src/regression.js';
 import { readResult } from '../src/results/store.js';
-import { defineStudy, type AnyStudy } from '../src/study.js';
+import { defineStudy, unit, type AnyStudy, type UnitFunction } from '../src/study.js';
 
 /** Gradient descent on f(x) = x^2 from x = 1, one walk per rate. */
 const ToyConfigSchema = z.strictObject({ lrs: z.array(z.number().positive()).length(2), steps: z.number().int().min(1) });
 type ToyConfig = z.infer<typeof ToyConfigSchema>;
 
 /** A study in a dozen lines: each rate's walk is a unit of work. */
-const toy = defineStudy<ToyConfig, LossSeries, Record<string, { finalLoss: number }>>({
+/** One walk: its input is the rate, its record the loss per step. */
+function walkUnit(config: ToyConfig, lr: number): number[] {
+  const loss: number[] = [];
+  for (let x = 1, i = 0; i < config.steps; i++) loss.push((x -= lr * 2 * x) ** 2);
+  return loss;
+}
+
+const toy = defineStudy<ToyConfig, LossSeries, Record<string, { finalLoss: number }>, { walk: UnitFunction<ToyConfig, number, number[]> }>({
   name: 'toy-quadratic',
   id: 'T1',
   title: 'Toy: step size on x^2',
@@ -31,16 +38,9 @@ const toy = defineStudy<ToyConfig, LossSeries, Record<string, { finalLoss: numbe
   configSchema: ToyConfigSchema,
   profiles: { lecture: { lrs: [0.05, 0.4], steps: 40 }, quick: { lrs: [0.05, 0.4], steps: 20 } },
   flags: [{ name: 'toy-steps', kind: 'integer', min: 1, describe: 'toy: steps per walk', apply: (c, steps) => ({ ...c, steps }) }],
-  units: {
-    walk: (config, task) => {
-      const lr = task.input as number;
-      const loss: number[] = [];
-      for (let x = 1, i = 0; i < config.steps; i++) loss.push((x -= lr * 2 * x) ** 2);
-      return loss;
-    },
-  },
+  units: { walk: unit(walkUnit) },
   async run(config, ctx) {
-    const walks = await ctx.units.run<number[]>(config.lrs.map((lr) => ({ unit: 'walk', key: `lr${lr}`, input: lr })));
+    const walks = await ctx.units.run(config.lrs.map((lr) => ({ unit: 'walk', key: `lr${lr}`, input: lr })));
     const loss = Object.fromEntries(config.lrs.map((lr, i) => [`lr ${lr}`, walks[i]!]));
     return {
       series: { loss, divergedAt: Object.fromEntries(config.lrs.map((lr) => [`lr ${lr}`, null])) },

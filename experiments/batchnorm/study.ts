@@ -16,7 +16,7 @@ import { Sgd } from '../../src/optim/optimizers.js';
 import { Rng } from '../../src/rng.js';
 import { comparing } from '../../src/claims.js';
 import { mean, roundTo } from '../../src/stats.js';
-import { defineStudy, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
+import { defineStudy, unit, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
 import { disposeBatch, majorityShare, toBatch } from '../../src/train/batches.js';
 import { trainEpochs, type Divergence, type Trainee } from '../../src/train/loop.js';
 import { batchnormFigures } from './figure.js';
@@ -125,7 +125,11 @@ function trainScale(config: BatchnormConfig, i: number, ctx: UnitContext): Scale
   };
 }
 
-export const batchnorm = defineStudy<BatchnormConfig, BatchnormSeries, BatchnormSummary>({
+// Each scale (its BN and no-BN pair) is a unit of work: scales can run in parallel worker
+// processes with the same numbers (a scale draws only from "init:<i>" and "batches").
+const units = { scale: unit(trainScale) };
+
+export const batchnorm = defineStudy<BatchnormConfig, BatchnormSeries, BatchnormSummary, typeof units>({
   name: 'batchnorm',
   id: 'S5',
   title: 'Batch normalization across weight-init scales',
@@ -133,16 +137,14 @@ export const batchnorm = defineStudy<BatchnormConfig, BatchnormSeries, Batchnorm
   needsMnist: true,
   configSchema: BatchnormConfigSchema,
   profiles: { lecture, quick },
-  // Each scale (its BN and no-BN pair) is a unit of work: scales can run in parallel worker
-  // processes with the same numbers (a scale draws only from "init:<i>" and "batches").
-  units: { scale: (config, task, ctx) => trainScale(config, task.input as number, ctx) },
+  units,
   async run(config, ctx) {
     const train = firstRows(ctx.mnist().train, config.trainSize);
     const accuracy: Record<Arm, number[][]> = { bn: [], plain: [] };
     const divergedAt: Record<Arm, (Divergence | null)[]> = { bn: [], plain: [] };
     const perScale: Record<string, ScaleSummary> = {};
     const progress = ctx.progress('scales', config.scales.length);
-    const runs = await ctx.units.run<ScaleRun>(
+    const runs = await ctx.units.run(
       config.scales.map((w, i) => ({ unit: 'scale', key: `${i}`, input: i })),
       () => progress.tick(),
     );

@@ -29,7 +29,7 @@ import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { ACCURACY_TOLERANCE } from '../../src/regression.js';
 import { Rng } from '../../src/rng.js';
 import { mean } from '../../src/stats.js';
-import { defineStudy, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
+import { defineStudy, unit, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
 import { ParamAverage, disposeCheckpoint, loadCheckpoint, takeCheckpoint, type Checkpoint } from '../../src/train/averaging.js';
 import { accuracyOf, disposeBatch, toBatch, type Batch } from '../../src/train/batches.js';
 import { decodeFloats, encodeFloats, ensembleAccuracy, probabilities } from '../../src/train/ensemble.js';
@@ -295,7 +295,9 @@ export function rankByValidation(trials: { valAccuracy: number; diverged: boolea
   return trials.map((_, i) => i).sort((a, b) => score(b) - score(a) || a - b);
 }
 
-export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, EnsemblesSummary>({
+const units = { member: unit(memberUnit), trial: unit(trialUnit) };
+
+export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, EnsemblesSummary, typeof units>({
   name: 'ensembles',
   id: 'S12',
   title: 'Model ensembles and parameter averaging',
@@ -303,19 +305,16 @@ export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, Ensembles
   needsMnist: true,
   configSchema: EnsemblesConfigSchema,
   profiles: { lecture, quick },
-  units: {
-    member: (config, task, ctx) => memberUnit(config, task.input as number, ctx),
-    trial: (config, task, ctx) => trialUnit(config, task.input as number, ctx),
-  },
+  units,
   async run(config, ctx) {
     const labels = firstRows(ctx.mnist().test, config.testSize).labels;
     const progress = ctx.progress('members and trials', config.members + config.searchLrs.length);
     // Trials first: they are as long as members, and member 0 (the longest: checkpoints, average) goes early too.
     const tasks = [
-      ...Array.from({ length: config.members }, (_, k) => ({ unit: 'member', key: `member:${k}`, input: k })),
-      ...config.searchLrs.map((_, j) => ({ unit: 'trial', key: `trial:${j}`, input: j })),
+      ...Array.from({ length: config.members }, (_, k) => ({ unit: 'member' as const, key: `member:${k}`, input: k })),
+      ...config.searchLrs.map((_, j) => ({ unit: 'trial' as const, key: `trial:${j}`, input: j })),
     ];
-    const done = await ctx.units.run<MemberRun | TrialRun>(tasks, () => progress.tick());
+    const done = await ctx.units.run(tasks, () => progress.tick());
     progress.done();
     const members = done.slice(0, config.members) as MemberRun[];
     const trials = done.slice(config.members) as TrialRun[];

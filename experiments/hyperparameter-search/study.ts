@@ -19,10 +19,9 @@ import { Rng } from '../../src/rng.js';
 import { draw, positionOf, valueAt, type Axis, type Range } from '../../src/search/sampling.js';
 import { comparing } from '../../src/claims.js';
 import { spearmanCritical } from '../../src/stats.js';
-import { defineStudy, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext } from '../../src/study.js';
+import { defineStudy, unit, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext, type TaskOf } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
 import { evaluateAccuracy } from '../../src/train/loop.js';
-import type { UnitTask } from '../../src/study.js';
 import { searchFigures } from './figure.js';
 import { disposeEvalData, evalData, rankTrials, score, summarizeStage, topCount, trainTrial, trialUnit, type StageSummary, type TrialInput, type TrialRecord } from './trial.js';
 
@@ -266,7 +265,10 @@ const sameNumbers = (a: number[], b: number[]) => a.length === b.length && a.eve
 // ---------------------------------------------------------------------------------------
 // The study
 
-export const hyperparameterSearch = defineStudy<HyperparameterSearchConfig, SearchSeries, SearchSummary>({
+/** A trial is a unit of work: the same numbers in any process (src/exec/units.ts). */
+export const s7Units = { trial: unit(trialUnit) };
+
+export const hyperparameterSearch = defineStudy<HyperparameterSearchConfig, SearchSeries, SearchSummary, typeof s7Units>({
   name: 'hyperparameter-search',
   id: 'S7',
   title: 'Hyperparameter search, coarse to fine',
@@ -278,7 +280,7 @@ export const hyperparameterSearch = defineStudy<HyperparameterSearchConfig, Sear
     { name: 'trials', kind: 'integer', min: 1, describe: 'S7: trials per stage (default 100; quick 12)', apply: (c, trials) => ({ ...c, trials }) },
     { name: 'stages', kind: 'integer', min: 1, describe: 'S7: search stages; each after the first narrows the ranges around the previous best (default 2)', apply: (c, stages) => ({ ...c, stages }) },
   ],
-  units: { trial: (config, task, ctx) => trialUnit(config, task.input as TrialInput, ctx) },
+  units: s7Units,
   run: search,
   claims: searchClaims,
   // CI's guard (src/regression.ts): each stage's best and median validation accuracy and the
@@ -309,7 +311,7 @@ export const hyperparameterSearch = defineStudy<HyperparameterSearchConfig, Sear
 });
 
 /** The whole search for one seed: stages of trials, then the final pick on the test set. */
-async function search(config: HyperparameterSearchConfig, ctx: StudyContext): Promise<SeedOutput<SearchSeries, SearchSummary>> {
+async function search(config: HyperparameterSearchConfig, ctx: StudyContext<typeof s7Units>): Promise<SeedOutput<SearchSeries, SearchSummary>> {
   const progress = ctx.progress('trials', config.trials * config.stages);
   const stages: TrialRecord[][] = [];
   const summaries: StageSummary[] = [];
@@ -332,12 +334,12 @@ async function search(config: HyperparameterSearchConfig, ctx: StudyContext): Pr
       // A resumed search recomputes the ranges from its journaled trials: they must come out the same.
       ctx.units.checkpoint(`stage${stage}.ranges`, { lr, decay });
       ctx.log(`stage ${stage}: lr ${fmt(lr[0])}..${fmt(lr[1])}, decay ${fmt(decay[0])}..${fmt(decay[1])}, ${config.trials} trials`);
-      const tasks: UnitTask[] = Array.from({ length: config.trials }, (_, trial) => ({
+      const tasks: TaskOf<typeof s7Units>[] = Array.from({ length: config.trials }, (_, trial) => ({
         unit: 'trial',
         key: `${stage}:${trial}`,
         input: { stage, trial, hp: drawHyperparameters(ctx.seed, stage, trial, lr, decay) } satisfies TrialInput,
       }));
-      const trials = await ctx.units.run<TrialRecord>(tasks, (rec, _task, fromJournal) => {
+      const trials = await ctx.units.run(tasks, (rec, _task, fromJournal) => {
         if (!fromJournal) {
           ran++;
           ranMs += rec.ms;

@@ -35,7 +35,7 @@ import { describeSchedule, lrScheduleSchema, scheduleFn, type LrSchedule } from 
 import { ACCURACY_TOLERANCE, defaultTolerance } from '../../src/regression.js';
 import { Rng } from '../../src/rng.js';
 import { mean, roundSig } from '../../src/stats.js';
-import { defineStudy, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
+import { defineStudy, unit, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
 import { meanLoss, trainEpochs, wholeIterationsPerEpoch, type Divergence } from '../../src/train/loop.js';
 import { scheduleFigures } from './figure.js';
@@ -184,7 +184,9 @@ function trainSchedule(config: LrSchedulesConfig, name: string, ctx: UnitContext
 
 const round6 = (x: number | null) => (x === null ? null : roundSig(x, 6));
 
-export const lrSchedules = defineStudy<LrSchedulesConfig, LrSchedulesSeries, LrSchedulesSummary>({
+const units = { schedule: unit(trainSchedule) };
+
+export const lrSchedules = defineStudy<LrSchedulesConfig, LrSchedulesSeries, LrSchedulesSummary, typeof units>({
   name: 'lr-schedules',
   id: 'S10',
   title: 'Annealing the learning rate',
@@ -192,11 +194,11 @@ export const lrSchedules = defineStudy<LrSchedulesConfig, LrSchedulesSeries, LrS
   needsMnist: true,
   configSchema: LrSchedulesConfigSchema,
   profiles: { lecture, quick },
-  units: { schedule: (config, task, ctx) => trainSchedule(config, task.input as string, ctx) },
+  units,
   async run(config, ctx) {
     const names = Object.keys(config.schedules);
     const progress = ctx.progress('schedules', names.length);
-    const runs = await ctx.units.run<ScheduleRun>(
+    const runs = await ctx.units.run(
       names.map((name) => ({ unit: 'schedule', key: name, input: name })),
       () => progress.tick(),
     );

@@ -22,7 +22,7 @@ import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { Rng } from '../../src/rng.js';
 import { comparing } from '../../src/claims.js';
 import { mean, roundTo } from '../../src/stats.js';
-import { defineStudy, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
+import { defineStudy, unit, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
 import { trainEpochs, type Divergence } from '../../src/train/loop.js';
 import { overfitFigures } from './figure.js';
@@ -190,7 +190,9 @@ function trainVariant(config: OverfitConfig, variant: Variant, ctx: UnitContext)
   };
 }
 
-export const overfit = defineStudy<OverfitConfig, OverfitSeries, OverfitSummary>({
+const units = { variant: unit(trainVariant) };
+
+export const overfit = defineStudy<OverfitConfig, OverfitSeries, OverfitSummary, typeof units>({
   name: 'overfit',
   id: 'S6',
   title: 'Overfitting 300 images: plain, weight decay, dropout',
@@ -210,14 +212,14 @@ export const overfit = defineStudy<OverfitConfig, OverfitSeries, OverfitSummary>
   ],
   // Each variant is a unit of work: the four can run in parallel worker processes, with the
   // same numbers (a variant draws only from its pair's named streams).
-  units: { variant: (config, task, ctx) => trainVariant(config, task.input as Variant, ctx) },
+  units,
   async run(config, ctx) {
     const accuracy: OverfitSeries['accuracy'] = {};
     const divergedAt: OverfitSeries['divergedAt'] = {};
     const summary: OverfitSummary = { trainImages: config.trainSize, testImages: config.testSize };
     const timings: Record<string, number> = {};
     const progress = ctx.progress('variants', config.variants.length);
-    const runs = await ctx.units.run<VariantRun>(
+    const runs = await ctx.units.run(
       config.variants.map((variant) => ({ unit: 'variant', key: variant, input: variant })),
       () => progress.tick(),
     );

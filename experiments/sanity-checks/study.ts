@@ -18,7 +18,7 @@ import { Sgd } from '../../src/optim/optimizers.js';
 import { CHANCE_LOSS } from '../../src/claims.js';
 import { Rng } from '../../src/rng.js';
 import { median, roundSig } from '../../src/stats.js';
-import { defineStudy, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext } from '../../src/study.js';
+import { defineStudy, unit, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
 import { evaluateAccuracy, meanLoss, trainStep } from '../../src/train/loop.js';
 import { sanityChecksFigures } from './figure.js';
@@ -271,7 +271,9 @@ export function sanityClaims(run: SeedOutput<SanityChecksSeries, SanityChecksSum
 // ---------------------------------------------------------------------------------------
 // The study
 
-export const sanityChecks = defineStudy<SanityChecksConfig, SanityChecksSeries, SanityChecksSummary>({
+const units = { rate: unit(trainRate) };
+
+export const sanityChecks = defineStudy<SanityChecksConfig, SanityChecksSeries, SanityChecksSummary, typeof units>({
   name: 'sanity-checks',
   id: 'S9',
   title: 'Sanity checks: babysitting the learning process',
@@ -281,7 +283,7 @@ export const sanityChecks = defineStudy<SanityChecksConfig, SanityChecksSeries, 
   profiles: { lecture, quick },
   // Each learning rate is a unit of work: the eight run in parallel worker processes with the
   // same numbers (a unit draws only from the seed's "rates:init" and "rates:batches" streams).
-  units: { rate: (config, task, ctx) => trainRate(config, task.input as number, ctx) },
+  units,
   async run(config, ctx) {
     const t0 = performance.now();
     const initialLoss = initialLosses(config, ctx);
@@ -289,7 +291,7 @@ export const sanityChecks = defineStudy<SanityChecksConfig, SanityChecksSeries, 
     const tiny = tinySet(config, ctx);
     const t2 = performance.now();
     const progress = ctx.progress('learning rates', config.rates.lrs.length);
-    const records = await ctx.units.run<RateRecord>(
+    const records = await ctx.units.run(
       config.rates.lrs.map((lr, i) => ({ unit: 'rate', key: `${i}`, input: lr })),
       (r, _task, fromJournal) => {
         progress.tick();

@@ -21,8 +21,7 @@ import { readResult } from '../../src/results/store.js';
 import { Rng } from '../../src/rng.js';
 import { draw, gridValues, positionOf, type Axis, type Range } from '../../src/search/sampling.js';
 import { mean, roundTo } from '../../src/stats.js';
-import { defineStudy, typedResult, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext, type UnitContext } from '../../src/study.js';
-import type { UnitTask } from '../../src/study.js';
+import { defineStudy, typedResult, unit, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext, type TaskOf, type UnitContext } from '../../src/study.js';
 import { drawHyperparameters, hyperparameterSearch, nextStage, type BorderEvent, type HyperParams, type StagePlan } from '../hyperparameter-search/study.js';
 import { disposeEvalData, evalData, score, trainTrial, type TrialRecord } from '../hyperparameter-search/trial.js';
 import { strategyFigures } from './figure.js';
@@ -347,7 +346,9 @@ export interface StrategiesSummary {
 
 const fmt = (x: number): string => x.toExponential(2);
 
-export const searchStrategies = defineStudy<SearchStrategiesConfig, StrategiesSeries, StrategiesSummary>({
+const units = { trial: unit(strategyUnit) };
+
+export const searchStrategies = defineStudy<SearchStrategiesConfig, StrategiesSeries, StrategiesSummary, typeof units>({
   name: 'search-strategies',
   id: 'S11',
   title: 'Search strategies: grid vs random, sampling scales, the border of the range',
@@ -355,7 +356,7 @@ export const searchStrategies = defineStudy<SearchStrategiesConfig, StrategiesSe
   needsMnist: true,
   configSchema: SearchStrategiesConfigSchema,
   profiles: { lecture, quick },
-  units: { trial: (config, task, ctx) => strategyUnit(config, task.input as StrategyInput, ctx) },
+  units,
   run: strategies,
   claims: strategyClaims,
   // CI's guard: each strategy's mean best validation accuracy (+-0.05, as every accuracy), and
@@ -381,10 +382,10 @@ export const searchStrategies = defineStudy<SearchStrategiesConfig, StrategiesSe
   },
 });
 
-async function strategies(config: SearchStrategiesConfig, ctx: StudyContext): Promise<SeedOutput<StrategiesSeries, StrategiesSummary>> {
+async function strategies(config: SearchStrategiesConfig, ctx: StudyContext<typeof units>): Promise<SeedOutput<StrategiesSeries, StrategiesSummary>> {
   // (c) first: a missing or foreign S7 result stops the run before any training.
   const s7 = s7Border(config.s7Result);
-  const tasks: UnitTask[] = [];
+  const tasks: TaskOf<typeof units>[] = [];
   for (let rep = 0; rep < config.repetitions; rep++) {
     const repSeed = repetitionSeed(ctx.seed, rep, config.repetitions);
     for (const [strategy, hps] of [['grid', gridTrials(config, repSeed)], ['random', randomTrials(config, repSeed)]] as const) {
@@ -396,7 +397,7 @@ async function strategies(config: SearchStrategiesConfig, ctx: StudyContext): Pr
   let ranMs = 0;
   let records: TrialRecord[];
   try {
-    records = await ctx.units.run<TrialRecord>(tasks, (rec, _task, fromJournal) => {
+    records = await ctx.units.run(tasks, (rec, _task, fromJournal) => {
       if (!fromJournal) {
         ran++;
         ranMs += rec.ms;
