@@ -13,8 +13,6 @@ import { join } from 'node:path';
 import { UserError } from './errors.js';
 import { writeFileAtomic } from './store/atomic.js';
 import type { StudyResult } from './results/schema.js';
-import { SILENT_SINK } from './exec/events.js';
-import { runStudy } from './exec/runner.js';
 import { typedResult, type AnyStudy, type KeyNumber } from './study.js';
 
 export const BASELINE_DIR = join('results', 'baselines', 'quick');
@@ -153,24 +151,4 @@ export function describeDrift(study: string, d: Drift): string {
   if (d.baseline === null) return `${study}: ${d.name} = ${fmt(d.current)} is new: not in the baseline (run npm run baselines on purpose)`;
   const delta = d.current - d.baseline;
   return `${study}: ${d.name} moved from ${fmt(d.baseline)} to ${fmt(d.current)} (${delta >= 0 ? '+' : ''}${fmt(delta)}); tolerance ${fmt(d.tolerance)}, exceeded by ${fmt(d.excess)}`;
-}
-
-/** The quick profile of a study with the baseline seed, written to `outDir` (not results/). */
-export async function runQuickProfile(study: AnyStudy, outDir: string, mnistDir: string): Promise<StudyResult> {
-  const { result } = await runStudy({
-    study,
-    profile: 'quick',
-    seed: BASELINE_SEED,
-    seeds: 1,
-    outDir,
-    mnistDir,
-    config: study.profiles.quick,
-    name: null,
-    overrides: {},
-    resume: false,
-    fresh: false,
-    pool: null,
-    sink: SILENT_SINK,
-  });
-  return result;
 }

@@ -106,6 +106,15 @@ export interface UnitContext {
 /** A unit of work a study can hand to the unit runner (and so to worker processes): its task's input I, its record O. */
 export type UnitFunction<C, I = unknown, O = unknown> = (config: C, task: UnitTask<I>, ctx: UnitContext) => O;
 
+/** Another study's result file that a study reads. */
+export interface StudyRead<C> {
+  /** The study that writes it, and at which profile. */
+  study: string;
+  profile: Profile;
+  /** Where this run reads it (relative to the working directory), from its config. */
+  path(config: C): string;
+}
+
 /** A unit from a function of the config, the task's input (its type declared by the function) and the context. */
 export function unit<C, I, O>(fn: (config: C, input: I, ctx: UnitContext, key: string) => O): UnitFunction<C, I, O> {
   return (config, task, ctx) => fn(config, task.input, ctx, task.key);
@@ -121,6 +130,12 @@ export interface Study<C extends object, S extends object, M extends object, U e
   /** One line for `list`. */
   description: string;
   needsMnist: boolean;
+  /**
+   * Result files of other studies this one reads. Declared so that a command running both runs
+   * the writer first, a missing file stops the command before any work (one line), and a
+   * sharded run refuses to read a file it only writes at its merge.
+   */
+  reads?: StudyRead<C>[];
   /** What a config may hold: `--set` and `--config` are checked against it. */
   configSchema: z.ZodType<C>;
   profiles: Record<Profile, C>;

@@ -354,6 +354,8 @@ export const searchStrategies = defineStudy<SearchStrategiesConfig, StrategiesSe
   title: 'Search strategies: grid vs random, sampling scales, the border of the range',
   description: "S7's net and data: a 4x4 grid vs 16 random trials (lr, decay) over 5 seeds; log-scale and log10(1-beta) sampling from 10,000 draws; S7's border rule",
   needsMnist: true,
+  // Part (c) runs S7's border rule on S7's lecture result.
+  reads: [{ study: 'hyperparameter-search', profile: 'lecture', path: (config) => config.s7Result }],
   configSchema: SearchStrategiesConfigSchema,
   profiles: { lecture, quick },
   units,

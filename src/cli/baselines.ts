@@ -12,11 +12,33 @@ import { STUDIES, findStudy } from '../../experiments/index.js';
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../backend.js';
 import { resolveMnistDir } from '../data/mnist.js';
 import { UserError } from '../errors.js';
-import { BASELINE_DIR, baselineFrom, readBaseline, writeBaseline } from '../regression.js';
-import { mnistFrom } from '../exec/runner.js';
+import { BASELINE_DIR, BASELINE_SEED, baselineFrom, readBaseline, writeBaseline } from '../regression.js';
+import { SILENT_SINK } from '../exec/events.js';
+import { mnistFrom, runStudy } from '../exec/runner.js';
+import type { StudyResult } from '../results/schema.js';
+import type { AnyStudy } from '../study.js';
 import { commandDefaults, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
-import { runQuickProfile } from '../regression.js';
+
+/** The quick profile of a study with the baseline seed, written to `outDir` (not results/). */
+async function runQuickProfile(study: AnyStudy, outDir: string, mnistDir: string): Promise<StudyResult> {
+  const { result } = await runStudy({
+    study,
+    profile: 'quick',
+    seed: BASELINE_SEED,
+    seeds: 1,
+    outDir,
+    mnistDir,
+    config: study.profiles.quick,
+    name: null,
+    overrides: {},
+    resume: false,
+    fresh: false,
+    pool: null,
+    sink: SILENT_SINK,
+  });
+  return result;
+}
 
 async function baselines(argv: string[]): Promise<number> {
   const a = await commandDefaults(strictFlags(yargs(argv)))

@@ -10,7 +10,7 @@ import { resolveMnistDir } from '../data/mnist.js';
 import { describeEnvironment } from '../environment.js';
 import { UserError } from '../errors.js';
 import type { RunSink } from '../exec/events.js';
-import { COMMITTED, expectedDurations, longestFirst, planRuns, seedsOf, toMessage, type RunPlan, type RunSettings } from '../exec/plan.js';
+import { COMMITTED, expectedDurations, longestFirst, planRuns, readsOf, seedsOf, toMessage, writersFirst, type RunPlan, type RunSettings } from '../exec/plan.js';
 import { WorkerPool } from '../exec/pool.js';
 import { findStudy, type StudyRegistry } from '../exec/registry.js';
 import { describeOutcome, mnistFrom, runStudy } from '../exec/runner.js';
@@ -117,6 +117,9 @@ async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> 
   }
   const shard = a.shard === undefined ? null : parseShard(a.shard);
   if (a.printPlan && !shard) throw new UserError('--print-plan prints the plan of a sharded run: add --shard i/n');
+  // Other studies' results a study reads: there, or written first by this command.
+  const { writers, notes } = readsOf(plans, { profile: a.profile, outDir: a.out }, shard !== null);
+  const inOrder = writersFirst(plans, writers);
   checkRunInputs(plans, a); // seeds, --out (trial write), result and journal paths: before any work
   ensureWritableDir(a.out);
   const mnistDir = resolveMnistDir(a.mnistDir);
@@ -125,11 +128,12 @@ async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> 
   const backend = await selectBackend(a.backend);
   const why = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   process.stdout.write(`backend: ${backend.name}${why ? ` (skipped ${why})` : ''}\n`);
+  for (const note of notes) process.stderr.write(`note: ${note}\n`);
   if (shard) return shardCommand(plans, a, shard, mnistDir, registry, backend.name);
-  if (a.workers > 1 && studies.length > 1) return runInWorkers(plans, a, backend.name, mnistDir, registry);
+  if (a.workers > 1 && studies.length > 1) return runInWorkers(plans, writers, a, backend.name, mnistDir, registry);
   let failing = 0;
   const sink = consoleSink('alone', { quiet: a.quiet });
-  for (const plan of plans) {
+  for (const plan of inOrder) {
     const { study, name, overrides } = plan;
     const seedText = a.seeds > 1 ? `seeds ${a.seed}..${a.seed + a.seeds - 1}` : `seed ${a.seed}`;
     const changes = Object.entries(overrides).map(([k, [, v]]) => `${k}=${JSON.stringify(v)}`);
@@ -155,7 +159,7 @@ async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> 
  * whole. Every unit and study gives exactly the numbers it gives alone; progress lines come
  * prefixed with the study's name, and each report is printed whole when its study finishes.
  */
-async function runInWorkers(plans: RunPlan[], a: RunArgs, backend: BackendName, mnistDir: string, registry: StudyRegistry): Promise<number> {
+async function runInWorkers(plans: RunPlan[], writers: Map<RunPlan, RunPlan[]>, a: RunArgs, backend: BackendName, mnistDir: string, registry: StudyRegistry): Promise<number> {
   const durations = expectedDurations(plans.map((p) => p.study));
   const ordered = longestFirst(plans, durations);
   const t0 = performance.now();
@@ -168,12 +172,14 @@ async function runInWorkers(plans: RunPlan[], a: RunArgs, backend: BackendName, 
   const sink = consoleSink('tagged', { quiet: a.quiet });
   let failures = 0;
   let failing = 0;
-  const runOne = async (p: RunPlan): Promise<void> => {
+  const runOne = async (p: RunPlan): Promise<boolean> => {
+    const failedWriter = (await Promise.all((writers.get(p) ?? []).map(started))).indexOf(false);
     const expected = durations.get(p.study.name)!;
     const expectedMs = Number.isFinite(expected) ? expected : 1e9;
     const run = { ...p, ...settingsOf(a, mnistDir) };
     let report: { lines: string[]; failing: number };
     try {
+      if (failedWriter >= 0) throw new Error(`${writers.get(p)![failedWriter]!.study.name} failed, and this study reads its result`);
       if (p.study.units) {
         const { result, path } = await runStudy({ ...run, pool, expectedMs, sink });
         report = { lines: describeOutcome(result, path), failing: result.claims.filter((c) => !c.holds).length };
@@ -185,13 +191,20 @@ async function runInWorkers(plans: RunPlan[], a: RunArgs, backend: BackendName, 
     } catch (err) {
       failures++;
       process.stdout.write(`\n${p.study.id} ${p.study.name} (${a.profile})\n  failed: ${err instanceof Error ? err.message.split('\n')[0]! : String(err)}\n`);
-      return;
+      return false;
     }
     failing += report.failing;
     process.stdout.write(`\n${p.study.id} ${p.study.name} (${a.profile}${p.name ? `; run '${p.name}'` : ''})\n${report.lines.join('\n')}\n`);
+    return true;
+  };
+  // A study starts once the studies whose results it reads have finished.
+  const running = new Map<RunPlan, Promise<boolean>>();
+  const started = (p: RunPlan): Promise<boolean> => {
+    if (!running.has(p)) running.set(p, runOne(p));
+    return running.get(p)!;
   };
   try {
-    await Promise.all(ordered.map(runOne));
+    await Promise.all(ordered.map(started));
   } finally {
     pool.close();
   }

@@ -4,12 +4,12 @@
  * parallel work starts in (longest expected work first, by the committed lecture timings).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { applyChanges, changesHash, configDiff } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Profile } from '../results/schema.js';
 import { resultFileName } from '../results/store.js';
-import type { AnyStudy, StudyFlag } from '../study.js';
+import type { AnyStudy, StudyFlag, StudyRead } from '../study.js';
 
 /** What one study runs with: its config, and whether (and under which name) that differs from the profile. */
 export interface RunPlan {
@@ -116,4 +116,53 @@ export function expectedDurations(studies: AnyStudy[], dir = COMMITTED, perSeed 
 /** Longest expected work first, so parallel workers finish close together. */
 export function longestFirst<T extends { study: AnyStudy }>(items: T[], durations: Map<string, number>): T[] {
   return [...items].sort((a, b) => durations.get(b.study.name)! - durations.get(a.study.name)!);
+}
+
+/** The plan of this command that writes the result file `read` names, if any. */
+function writerOf(plans: RunPlan[], read: StudyRead<object>, config: object, s: Pick<RunSettings, 'profile' | 'outDir'>): RunPlan | undefined {
+  if (read.profile !== s.profile) return undefined;
+  const wanted = resolve(read.path(config));
+  return plans.find((w) => w.study.name === read.study && w.name === null && resolve(join(s.outDir, resultFileName(w.study.name, s.profile))) === wanted);
+}
+
+/**
+ * For each plan, the plans of this command whose results it reads (they must finish first). A
+ * read this command does not write must exist already: otherwise one line says what to run
+ * first. A sharded run writes results only at its merge, so it reads the file as it is before
+ * the run (`notes` says so) and refuses if there is none.
+ */
+export function readsOf(plans: RunPlan[], s: Pick<RunSettings, 'profile' | 'outDir'>, sharded = false): { writers: Map<RunPlan, RunPlan[]>; notes: string[] } {
+  const writers = new Map<RunPlan, RunPlan[]>();
+  const notes: string[] = [];
+  for (const p of plans) {
+    const mine: RunPlan[] = [];
+    for (const read of (p.study.reads ?? []) as StudyRead<object>[]) {
+      const path = read.path(p.config);
+      const writer = writerOf(plans, read, p.config, s);
+      const make = `npm run experiment -- ${read.study}${read.profile === 'lecture' ? '' : ` --profile ${read.profile}`}`;
+      if (!existsSync(path) && !(writer && !sharded)) {
+        const when = writer ? ', and this sharded run writes it only at its merge' : '';
+        throw new UserError(`${p.study.id} ${p.study.name} reads ${read.study}'s ${read.profile} result at ${path}, which does not exist${when}: make it first (${make}) or point the config at one`);
+      }
+      if (writer && sharded) notes.push(`${p.study.name} reads ${path} as it is before this run (this run's own ${read.study} result is written at the merge)`);
+      else if (writer) mine.push(writer);
+    }
+    writers.set(p, mine);
+  }
+  return { writers, notes };
+}
+
+/** Plans in an order where every study comes after those whose results it reads (otherwise as given). */
+export function writersFirst(plans: RunPlan[], reads: Map<RunPlan, RunPlan[]>): RunPlan[] {
+  const done = new Set<RunPlan>();
+  const out: RunPlan[] = [];
+  const visit = (p: RunPlan, path: RunPlan[]): void => {
+    if (done.has(p)) return;
+    if (path.includes(p)) throw new UserError(`studies read each other's results in a circle: ${[...path, p].map((x) => x.study.name).join(' -> ')}`);
+    for (const w of reads.get(p) ?? []) visit(w, [...path, p]);
+    done.add(p);
+    out.push(p);
+  };
+  for (const p of plans) visit(p, []);
+  return out;
 }
