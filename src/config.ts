@@ -38,7 +38,7 @@ export const netsByActivation = z
   .min(1)
   .refine((nets) => new Set(nets.map((n) => n.activation)).size === nets.length, 'each activation at most once (nets are named by it)');
 /**
- * The fields of S2's setting (nets trained for a number of iterations on the same batches, the
+ * The fields of the iteration setting (nets trained for a number of iterations on the same batches, the
  * final loss the mean over the last `tail` iterations); check `tail` with tailWithinIterations.
  */
 export const iterationSetting = { trainSize: trainImages, hidden: hiddenLayers, batchSize: count(1, 60_000), iterations: count(1), tail: count(1) };

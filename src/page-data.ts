@@ -1,6 +1,6 @@
 /**
  * Compact data for the page. A figure's inline `values` are rows of objects that repeat every
- * key and every series label (S14's 12,000 rows of {panel, curve, iteration, loss} are 1 MB),
+ * key and every series label (a loss study's 12,000 rows of {panel, curve, iteration, loss} are 1 MB),
  * and the page holds every figure of every study. On the page (only: the .vl.json files stay
  * as they are) each such table is stored by column, a column of strings as its distinct
  * values and an index per row; the page's script (UNPACK_JS) rebuilds the same rows before

@@ -81,7 +81,7 @@ export interface StudyContext<U = any> { // eslint-disable-line @typescript-esli
   /** A line for the user (stderr), e.g. what a stage found. */
   log(line: string): void;
   /**
-   * Runs a study's independent units of work (see src/train/units.ts): journaled as each one
+   * Runs a study's independent units of work (see src/exec/units.ts): journaled as each one
    * finishes, resumed from the journal, spread over worker processes when there are several.
    */
   units: UnitRunner<U>;
@@ -124,7 +124,7 @@ export function unit<C, I, O>(fn: (config: C, input: I, ctx: UnitContext, key: s
 export interface Study<C extends object, S extends object, M extends object, U extends UnitMap<C> = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Command-line name, e.g. "optimizer-paths". */
   name: string;
-  /** The study's label in docs/STUDIES.md, e.g. "S1". */
+  /** The study's label in docs/STUDIES.md ("S" and its number). */
   id: string;
   title: string;
   /** One line for `list`. */
@@ -161,7 +161,7 @@ export interface CurvePanel {
   panel: string;
   x: string;
   y: string;
-  /** The y range to draw (what goes outside is clipped), e.g. the lecture's 0..1 for S2's loss. */
+  /** The y range to draw (what goes outside is clipped), e.g. the lecture's 0..1 for a loss. */
   yDomain?: [number, number];
   lines: { name: string; y: (number | null)[]; x?: number[] }[];
 }

@@ -180,7 +180,7 @@ describe('the CLI on a full disk', () => {
     return { dir, faultEnv };
   }
 
-  it('experiment: the issue\'s reproduction exits non-zero, the previous result intact, no temporary file', async () => {
+  it('experiment: a disk that fills mid-run: exits non-zero, the previous result intact, no temporary file', async () => {
     const { dir, faultEnv } = place('exp', 'optimizer-paths.quick.json', 8192);
     const args = ['optimizer-paths', '--profile', 'quick', '--out', dir, '--quiet', '--backend', 'wasm'];
     const first = await runCli('experiment.ts', args);

@@ -1,5 +1,5 @@
 /**
- * One test per fault of issue 22 (besides the full disk, in atomic.test.ts): the fault, the
+ * One test per fault of a run's inputs and files (besides the full disk, in atomic.test.ts): the fault, the
  * one line, the exit code, and the earlier files left as they were.
  */
 import { execFile } from 'node:child_process';

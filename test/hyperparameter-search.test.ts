@@ -10,7 +10,7 @@ import { Rng } from '../src/rng.js';
 import { journalPath } from '../src/exec/runner.js';
 import { spearman, spearmanCritical } from '../src/stats.js';
 import type { SeedOutput } from '../src/study.js';
-import { configFromFlags } from '../src/cli/study-flags.js';
+import { configFromFlags } from '../src/exec/plan.js';
 import { testContext } from './helpers/context.js';
 
 /** MNIST-shaped data; pixel 0 of row i holds i / n so a test can tell which rows were taken. */

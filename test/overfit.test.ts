@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { overfit, overfitClaims, VARIANTS, type OverfitConfig, type Variant, type VariantSummary } from '../experiments/overfit/study.js';
-import { configFromFlags, studyOptions } from '../src/cli/study-flags.js';
+import { studyOptions } from '../src/cli/study-flags.js';
+import { configFromFlags } from '../src/exec/plan.js';
 import { IMAGE_SIZE, gatherRows, resolveMnistDir } from '../src/data/mnist.js';
 import { UserError } from '../src/errors.js';
 import { Mlp } from '../src/nn/mlp.js';

@@ -49,7 +49,7 @@ export type ActivationFunctionsConfig = z.infer<typeof ActivationFunctionsConfig
 // ---- Claim thresholds, fixed before the first run (quick or lecture). ----
 /**
  * Vanishing gradient: sigmoid's ||dL/dW_1|| is under this share of its output layer's. The
- * spec's "a tenth". Backward through each sigmoid layer the gradient is multiplied by
+ * claim's "a tenth". Backward through each sigmoid layer the gradient is multiplied by
  * sigmoid' <= 0.25 (about 0.2 where the units sit near 0.5) and by Xavier weights that keep its
  * scale otherwise, so four sigmoid layers shrink it to about 0.2^4 = 0.002 of the output
  * layer's: a tenth is far above that.
@@ -77,7 +77,7 @@ export const MEAN_MARGIN = 0.1;
  * positive, so every neuron's incoming gradients share a sign: exactly 100%, by the argument
  * above, unless a gradient underflows to zero. With tanh inputs of both signs a column shares
  * a sign only if all 100 inputs happen to share one (about 2^-99 for a centred layer); the
- * spec's "far lower" is taken as under 10%, a tenth of sigmoid's.
+ * claim's "far lower" is taken as under 10%, a tenth of sigmoid's.
  */
 export const TANH_ONE_SIGN_BELOW = 0.1;
 

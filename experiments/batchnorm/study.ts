@@ -52,11 +52,11 @@ const lecture: BatchnormConfig = {
 const quick: BatchnormConfig = { ...lecture, epochs: 10, scales: lectureScales.filter((_, i) => i % 3 === 0) };
 
 // Claim thresholds, all fixed before the first lecture-scale run.
-/** "Near chance": accuracy at most 0.2 (the issue's number; one class of ten is ~0.1). */
+/** "Near chance": accuracy at most 0.2 (the claim's stated bound; one class of ten is ~0.1). */
 const CHANCE_LEVEL = 0.2;
-/** BN ahead in at least 12 of 16 scales (the issue's 12/16; the lecture's code gives 14/16); scaled for other counts. */
+/** BN ahead in at least 12 of 16 scales (the claim's stated 12/16; the lecture's code gives 14/16); scaled for other counts. */
 const AHEAD_SHARE = 12 / 16;
-/** The lecture's "badly scaled" inits for the no-BN claim: w >= 0.5 (too large) and w <= 0.01 (too small), from the issue. */
+/** The lecture's "badly scaled" inits for the no-BN claim: w >= 0.5 (too large) and w <= 0.01 (too small), as the claim states them. */
 const LARGE_W = 0.5;
 const SMALL_W = 0.01;
 /**

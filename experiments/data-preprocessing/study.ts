@@ -47,7 +47,7 @@ export type DataPreprocessingConfig = z.infer<typeof DataPreprocessingConfigSche
 // ---- Claim thresholds, fixed before the first run (quick or lecture). ----
 /**
  * "Zero-centred data ends with a lower training loss than raw data", per activation: the mean
- * loss of the last `tail` iterations strictly lower, with no margin. The spec asks for "lower"
+ * loss of the last `tail` iterations strictly lower, with no margin. The claim asks for "lower"
  * and nothing more; the comparison is paired (both nets see the same batches, start from the
  * same weights), so batch-to-batch noise does not enter it, and a margin would be a number
  * chosen without a reason. A compared net that did not learn makes the claim FAIL (src/claims.ts).

@@ -299,47 +299,10 @@ function runVariant(variant: Variant, config: GradientCheckConfig, data: Data, s
       (t, i) => t === 0 && !data.activePixel[Math.floor(i / config.hidden[0]!)],
     );
     const tensors = names.map((name, t) => ({ name, size: params64[t]!.length, checked: coords.filter((c) => c.tensor === t).length }));
-    const rows = data.ref.rows;
     const g = suiteGradients(net, data);
     const record: VariantRecord = { tensors, loss32: g.loss, loss64: NaN, arms: [] };
-    const arms: Arm[] = [];
-
-    if (variant === 'dropout') {
-      const replay = replayDropoutStream(seed, sizes);
-      const fixed = drawMasks(replay, rows, config.hidden, config.dropout);
-      record.loss64 = referenceLoss(spec(0), params64, data.ref, fixed).loss;
-      arms.push(
-        { name: 'float64, fixed mask', precision: 'float64', analytic: g.grads, evaluate: float64Evaluator(spec(0), params64, data.ref, () => fixed) },
-        // Fresh masks: the draws the net's own stream would make next, one set per evaluation.
-        { name: 'float64, fresh masks', precision: 'float64', analytic: g.grads, evaluate: float64Evaluator(spec(0), params64, data.ref, () => drawMasks(replay, rows, config.hidden, config.dropout)) },
-        { name: 'float32, fresh masks', precision: 'float32', analytic: g.grads, evaluate: float32Evaluator(net, data.x, data.y) },
-      );
-    } else if (variant === 'weight-decay') {
-      record.dataLoss32 = g.loss;
-      record.dataLoss64 = referenceLoss(spec(0), params64, data.ref).loss;
-      const lambda = (config.penaltyDominance * weightNorm(g.grads)) / weightNorm(params64);
-      const pen = make(lambda);
-      nets.push(pen);
-      const gp = suiteGradients(pen, data);
-      record.lambda = lambda;
-      record.loss32 = gp.loss;
-      record.loss64 = referenceLoss(spec(lambda), params64, data.ref).loss;
-      // The deliberate bug, made here only: the weight matrices' data gradient halved (a wrong
-      // factor in dW = x^T dout); biases as computed. Combined = broken data part + lambda W.
-      const half = g.grads.map((t, i) => (i % 2 === 0 ? t.map((v) => 0.5 * v) : t));
-      const brokenCombined = gp.grads.map((t, i) => t.map((v, k) => v - g.grads[i]![k]! + half[i]![k]!));
-      arms.push(
-        { name: 'float64, data + penalty, correct gradient', precision: 'float64', analytic: gp.grads, evaluate: float64Evaluator(spec(lambda), params64, data.ref) },
-        { name: 'float64, data + penalty, broken gradient', precision: 'float64', analytic: brokenCombined, evaluate: float64Evaluator(spec(lambda), params64, data.ref) },
-        { name: 'float64, data only, broken gradient', precision: 'float64', analytic: half, evaluate: float64Evaluator(spec(0), params64, data.ref) },
-      );
-    } else {
-      record.loss64 = referenceLoss(spec(0), params64, data.ref).loss;
-      arms.push(
-        { name: 'float64', precision: 'float64', analytic: g.grads, evaluate: float64Evaluator(spec(0), params64, data.ref) },
-        { name: 'float32', precision: 'float32', analytic: g.grads, evaluate: float32Evaluator(net, data.x, data.y) },
-      );
-    }
+    const parts: VariantParts = { config, data, seed, sizes, net, params64, g, record, spec, make: (lambda) => (nets.push(make(lambda)), nets[nets.length - 1]!) };
+    const arms = variant === 'dropout' ? dropoutArms(parts) : variant === 'weight-decay' ? weightDecayArms(parts) : plainArms(parts);
     for (const arm of arms) {
       const keep = s.activation === 'relu' && arm.precision === 'float64';
       const { record: r, perCoordinate } = checkArm(arm, coords, config.hs, keep, tick);
@@ -352,6 +315,64 @@ function runVariant(variant: Variant, config: GradientCheckConfig, data: Data, s
   } finally {
     for (const n of nets) n.dispose();
   }
+}
+
+/** What a variant's arms are made from: the net, its parameters in float64, the suite's gradients, and the record they fill in. */
+interface VariantParts {
+  config: GradientCheckConfig;
+  data: Data;
+  seed: number;
+  sizes: number[];
+  net: Mlp;
+  params64: Float64Array[];
+  g: ReturnType<typeof suiteGradients>;
+  record: VariantRecord;
+  spec(weightDecay: number): RefSpec;
+  /** The same net with weight decay lambda (disposed with the variant's). */
+  make(lambda: number): Mlp;
+}
+
+/** tanh, ReLU, ReLU + BN: the float64 and the float32 numerical gradient. */
+function plainArms({ data, net, params64, g, record, spec }: VariantParts): Arm[] {
+  record.loss64 = referenceLoss(spec(0), params64, data.ref).loss;
+  return [
+    { name: 'float64', precision: 'float64', analytic: g.grads, evaluate: float64Evaluator(spec(0), params64, data.ref) },
+    { name: 'float32', precision: 'float32', analytic: g.grads, evaluate: float32Evaluator(net, data.x, data.y) },
+  ];
+}
+
+/** Dropout: a fixed mask (the one the suite's gradient used), fresh masks in float64, fresh masks in float32. */
+function dropoutArms({ config, data, seed, sizes, net, params64, g, record, spec }: VariantParts): Arm[] {
+  const rows = data.ref.rows;
+  const replay = replayDropoutStream(seed, sizes);
+  const fixed = drawMasks(replay, rows, config.hidden, config.dropout);
+  record.loss64 = referenceLoss(spec(0), params64, data.ref, fixed).loss;
+  return [
+    { name: 'float64, fixed mask', precision: 'float64', analytic: g.grads, evaluate: float64Evaluator(spec(0), params64, data.ref, () => fixed) },
+    // Fresh masks: the draws the net's own stream would make next, one set per evaluation.
+    { name: 'float64, fresh masks', precision: 'float64', analytic: g.grads, evaluate: float64Evaluator(spec(0), params64, data.ref, () => drawMasks(replay, rows, config.hidden, config.dropout)) },
+    { name: 'float32, fresh masks', precision: 'float32', analytic: g.grads, evaluate: float32Evaluator(net, data.x, data.y) },
+  ];
+}
+
+/** Weight decay: the data + penalty gradient, correct and with a deliberate bug, and the bug alone on the data loss. */
+function weightDecayArms({ config, data, params64, g, record, spec, make }: VariantParts): Arm[] {
+  record.dataLoss32 = g.loss;
+  record.dataLoss64 = referenceLoss(spec(0), params64, data.ref).loss;
+  const lambda = (config.penaltyDominance * weightNorm(g.grads)) / weightNorm(params64);
+  const gp = suiteGradients(make(lambda), data);
+  record.lambda = lambda;
+  record.loss32 = gp.loss;
+  record.loss64 = referenceLoss(spec(lambda), params64, data.ref).loss;
+  // The deliberate bug, made here only: the weight matrices' data gradient halved (a wrong
+  // factor in dW = x^T dout); biases as computed. Combined = broken data part + lambda W.
+  const half = g.grads.map((t, i) => (i % 2 === 0 ? t.map((v) => 0.5 * v) : t));
+  const brokenCombined = gp.grads.map((t, i) => t.map((v, k) => v - g.grads[i]![k]! + half[i]![k]!));
+  return [
+    { name: 'float64, data + penalty, correct gradient', precision: 'float64', analytic: gp.grads, evaluate: float64Evaluator(spec(lambda), params64, data.ref) },
+    { name: 'float64, data + penalty, broken gradient', precision: 'float64', analytic: brokenCombined, evaluate: float64Evaluator(spec(lambda), params64, data.ref) },
+    { name: 'float64, data only, broken gradient', precision: 'float64', analytic: half, evaluate: float64Evaluator(spec(0), params64, data.ref) },
+  ];
 }
 
 /** How many arms (numerical gradients) a variant checks: its progress count per coordinate. */

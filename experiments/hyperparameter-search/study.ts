@@ -19,7 +19,7 @@ import { Rng } from '../../src/rng.js';
 import { draw, positionOf, valueAt, type Axis, type Range } from '../../src/search/sampling.js';
 import { comparing } from '../../src/claims.js';
 import { spearmanCritical } from '../../src/stats.js';
-import { defineStudy, unit, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext, type TaskOf } from '../../src/study.js';
+import { defineStudy, unit, type ClaimCheck, type KeyNumber, type ProgressTicker, type SeedOutput, type StudyContext, type TaskOf } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
 import { evaluateAccuracy } from '../../src/train/loop.js';
 import { searchFigures } from './figure.js';
@@ -317,8 +317,7 @@ async function search(config: HyperparameterSearchConfig, ctx: StudyContext<type
   const summaries: StageSummary[] = [];
   let plan: StagePlan = { lr: config.lrRange, decay: config.decayRange, bounds: { lr: config.lrRange, decay: config.decayRange } };
   const borders: BorderEvent[] = [];
-  let ran = 0;
-  let ranMs = 0;
+  const tally = { ran: 0, ranMs: 0 };
   try {
     for (let stage = 1; stage <= config.stages; stage++) {
       if (stage > 1) {
@@ -331,22 +330,7 @@ async function search(config: HyperparameterSearchConfig, ctx: StudyContext<type
         }
       }
       const { lr, decay } = plan;
-      // A resumed search recomputes the ranges from its journaled trials: they must come out the same.
-      ctx.units.checkpoint(`stage${stage}.ranges`, { lr, decay });
-      ctx.log(`stage ${stage}: lr ${fmt(lr[0])}..${fmt(lr[1])}, decay ${fmt(decay[0])}..${fmt(decay[1])}, ${config.trials} trials`);
-      const tasks: TaskOf<typeof s7Units>[] = Array.from({ length: config.trials }, (_, trial) => ({
-        unit: 'trial',
-        key: `${stage}:${trial}`,
-        input: { stage, trial, hp: drawHyperparameters(ctx.seed, stage, trial, lr, decay) } satisfies TrialInput,
-      }));
-      const trials = await ctx.units.run(tasks, (rec, _task, fromJournal) => {
-        if (!fromJournal) {
-          ran++;
-          ranMs += rec.ms;
-          if (rec.diverged) ctx.log(`trial ${stage}:${rec.trial} (lr ${fmt(rec.lr)}) diverged in epoch ${rec.diverged.epoch}; the search goes on`);
-        }
-        progress.tick();
-      });
+      const trials = await runStage(config, ctx, stage, plan, tally, progress);
       stages.push(trials);
       const s = summarizeStage(config, stage, lr, decay, trials);
       summaries.push(s);
@@ -372,11 +356,38 @@ async function search(config: HyperparameterSearchConfig, ctx: StudyContext<type
       borders,
       improvedBest: summaries.length > 1 ? (last.bestVal ?? -Infinity) > (first.bestVal ?? -Infinity) : null,
       finalPick,
-      trialsRun: ran,
-      trialsFromJournal: all.length - ran,
+      trialsRun: tally.ran,
+      trialsFromJournal: all.length - tally.ran,
     },
-    timings: ran > 0 ? { msPerTrial: ranMs / ran } : {},
+    timings: tally.ran > 0 ? { msPerTrial: tally.ranMs / tally.ran } : {},
   };
+}
+
+/** One stage's trials, drawn in its ranges and run as units; `tally` counts those trained now (not read back from the journal). */
+async function runStage(
+  config: HyperparameterSearchConfig,
+  ctx: StudyContext<typeof s7Units>,
+  stage: number,
+  { lr, decay }: StagePlan,
+  tally: { ran: number; ranMs: number },
+  progress: ProgressTicker,
+): Promise<TrialRecord[]> {
+  // A resumed search recomputes the ranges from its journaled trials: they must come out the same.
+  ctx.units.checkpoint(`stage${stage}.ranges`, { lr, decay });
+  ctx.log(`stage ${stage}: lr ${fmt(lr[0])}..${fmt(lr[1])}, decay ${fmt(decay[0])}..${fmt(decay[1])}, ${config.trials} trials`);
+  const tasks: TaskOf<typeof s7Units>[] = Array.from({ length: config.trials }, (_, trial) => ({
+    unit: 'trial',
+    key: `${stage}:${trial}`,
+    input: { stage, trial, hp: drawHyperparameters(ctx.seed, stage, trial, lr, decay) } satisfies TrialInput,
+  }));
+  return ctx.units.run(tasks, (rec, _task, fromJournal) => {
+    if (!fromJournal) {
+      tally.ran++;
+      tally.ranMs += rec.ms;
+      if (rec.diverged) ctx.log(`trial ${stage}:${rec.trial} (lr ${fmt(rec.lr)}) diverged in epoch ${rec.diverged.epoch}; the search goes on`);
+    }
+    progress.tick();
+  });
 }
 
 /**

@@ -46,7 +46,7 @@ const lecture: InitActivationsConfig = {
 };
 
 // ---- Claim thresholds, all fixed before the first run. ----
-/** "Most of the mass": more than half of a layer's activations (the wording). */
+/** "Most of the mass": more than half of a layer's activations (the claim's wording). */
 const MOST = 0.5;
 /** A bin counts as occupied when it holds at least 1% of a layer's activations. */
 const OCCUPIED_SHARE = 0.01;

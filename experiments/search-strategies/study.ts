@@ -59,9 +59,9 @@ const lecture: SearchStrategiesConfig = {
   hidden: s7.hidden,
   batchSize: s7.batchSize,
   epochs: s7.epochs,
-  // The spec's example: 16 trials each, a 4x4 grid against 16 random draws.
+  // The lecture's example: 16 trials each, a 4x4 grid against 16 random draws.
   gridPerAxis: 4,
-  // At least 5 seeds (the spec): 5 searches per strategy, 160 trials in all.
+  // At least 5 seeds, as the claim asks: 5 searches per strategy, 160 trials in all.
   repetitions: 5,
   lrRange: s7.lrRange,
   decayRange: s7.decayRange,

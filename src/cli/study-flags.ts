@@ -1,10 +1,8 @@
 /**
  * Studies declare their own flags as data (src/study.ts StudyFlag); here they become yargs
- * options with strict values, and their parsed values are applied to a study's config.
+ * options with strict values (src/exec/plan.ts applies their parsed values to a study's config).
  */
 import type { Options } from 'yargs';
-import { UserError } from '../errors.js';
-import type { Profile } from '../results/schema.js';
 import type { AnyStudy, StudyFlag } from '../study.js';
 import { integerAtLeast, oneOf } from './args.js';
 
@@ -30,20 +28,4 @@ export function studyOptions(studies: AnyStudy[]): Record<string, Options> {
     }
   }
   return options;
-}
-
-/** A profile's config with the study's flags applied (a flag left unset keeps the profile's value). */
-export function configFromFlags<C extends object>(study: AnyStudy, profile: Profile, values: Record<string, unknown>): C {
-  let config = study.profiles[profile] as C;
-  for (const flag of (study.flags ?? []) as StudyFlag<C>[]) {
-    const value = values[flag.name];
-    if (value === undefined) continue;
-    if (flag.kind === 'integer') {
-      if (typeof value !== 'number') throw new UserError(`--${flag.name} must be a whole number, got '${String(value)}'`);
-      config = flag.apply(config, value);
-    } else {
-      config = flag.apply(config, String(value));
-    }
-  }
-  return config;
 }

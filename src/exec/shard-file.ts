@@ -251,6 +251,14 @@ const studyIdentity = (f: ShardFile): [string, string][] => [
   ['config', digest(f.config)],
 ];
 
+/** The file whose identity most files share (ties: the first such file); null for none. */
+function majority<T extends { file: ShardFile }>(files: T[], id: (f: ShardFile) => [string, string][]): T | null {
+  const key = (x: T) => canonicalJson(id(x.file));
+  const votes = new Map<string, number>();
+  for (const x of files) votes.set(key(x), (votes.get(key(x)) ?? 0) + 1);
+  return files.reduce<T | null>((best, x) => (best === null || votes.get(key(x))! > votes.get(key(best))! ? x : best), null);
+}
+
 /**
  * Checks that `files` are exactly the shards of one run: every study of the run, every shard
  * 1..n of it, once each, all with the same identity. Returns the problems, one line each
@@ -261,10 +269,7 @@ export function checkShardSet(files: { path: string; file: ShardFile }[]): { pro
   const byStudy = new Map<string, { path: string; file: ShardFile }[]>();
   if (files.length === 0) return { problems: ['no shard files given'], byStudy };
   // The run's identity: the one most files share (ties: the first file's).
-  const key = (f: ShardFile) => canonicalJson(identity(f));
-  const votes = new Map<string, number>();
-  for (const { file } of files) votes.set(key(file), (votes.get(key(file)) ?? 0) + 1);
-  const ref = files.reduce((best, x) => (votes.get(key(x.file))! > votes.get(key(best.file))! ? x : best), files[0]!).file;
+  const ref = majority(files, identity)!.file;
   const refId = identity(ref);
   const ours: { path: string; file: ShardFile }[] = [];
   for (const x of files) {
@@ -277,10 +282,7 @@ export function checkShardSet(files: { path: string; file: ShardFile }[]): { pro
   for (const study of ref.run.studies) {
     const mine = ours.filter((x) => x.file.study === study);
     // A study's config and run name: the one most of its shards have.
-    const skey = (f: ShardFile) => canonicalJson(studyIdentity(f));
-    const sv = new Map<string, number>();
-    for (const { file } of mine) sv.set(skey(file), (sv.get(skey(file)) ?? 0) + 1);
-    const sref = mine.length ? mine.reduce((b, x) => (sv.get(skey(x.file))! > sv.get(skey(b.file))! ? x : b), mine[0]!).file : null;
+    const sref = majority(mine, studyIdentity)?.file ?? null;
     const seen = new Map<number, string>();
     const kept: { path: string; file: ShardFile }[] = [];
     for (const x of mine) {

@@ -1,6 +1,6 @@
 /**
  * Running a share of a run (`--shard i/n`) and merging the shares into the normal result files
- * (`merge`). See src/results/shard.ts for the plan and the shard file, docs/SHARDING.md for the
+ * (`merge`). See src/exec/shard-file.ts for the plan and the shard file, docs/SHARDING.md for the
  * user's side.
  *
  * What a piece of work is, per (study, seed):
@@ -8,7 +8,7 @@
  * - a study with units: the units of its seed's first batch (`ctx.units.run`), one piece per
  *   key, found by running the study's run() up to that call (a probe: no unit is computed);
  * - a study that calls `ctx.units.checkpoint` before its first batch (its later units depend
- *   on values derived from earlier ones, as S7's second stage depends on the first): the
+ *   on values derived from earlier ones, as a search's second stage depends on its first): the
  *   whole seed run, so the dependent stage is run where the stage before it is.
  * A merge takes whole seed runs as they are and re-runs a spread seed's run() with its units
  * taken from the shards (nothing is trained again), so every number is the unsharded one.

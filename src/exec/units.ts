@@ -1,10 +1,10 @@
 /**
- * The unit runner: a study's independent units of work (S7's trials, say) run through here.
+ * The unit runner: a study's independent units of work (a search's trials, say) run through here.
  *
  * - Each finished unit goes to a JSON-lines journal next to the result (fsync'd line by line,
- *   src/train/journal.ts), so a killed run loses only the units in progress; `--resume`
+ *   src/exec/journal.ts), so a killed run loses only the units in progress; `--resume`
  *   continues it and reads the finished ones back instead of training them again.
- * - With several workers, units run in worker processes (src/train/pool.ts); a unit depends
+ * - With several workers, units run in worker processes (src/exec/pool.ts); a unit depends
  *   only on its study's config, the seed and its own input (its random streams are named by
  *   them), so it gives the same numbers wherever and in whatever order it runs.
  * - `checkpoint(key, value)` records a value the run derives along the way (a stage's ranges);

@@ -1,6 +1,7 @@
 /**
  * Weight initialisation as the lecture defines it: plain (not truncated) normal draws,
- * scaled by the fan-in n of the layer. These scales are the lesson of S3/S4.
+ * scaled by the fan-in n of the layer. How these scales keep activations alive is a lesson of
+ * its own (the init studies).
  */
 import type { Rng } from '../rng.js';
 

@@ -1,7 +1,7 @@
 /**
- * S2 and S4 figures, drawn as the lecture draws them: training loss per iteration, each curve
+ * Loss-curve figures, drawn as the lecture draws them: training loss per iteration, each curve
  * smoothed with the 11-point Kaiser window (beta 2), a marker every 100 iterations, a legend,
- * and the lecture's y-range (S2: 0 to 1, S4: 0 to 2.5); what goes above it is clipped.
+ * and the lecture's y-range (the study gives it); what goes above it is clipped.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { CurvePanel, TypedResult } from '../study.js';
@@ -64,7 +64,7 @@ export function lossCurves(series: LossSeries, labels: Record<string, string> = 
 }
 
 /**
- * What a study that records loss curves (S2, S4) shows: one loss figure and the same curves
+ * What a study that records loss curves shows: one loss figure and the same curves
  * for compare and CSV, with the lecture's y range and legend labels.
  */
 export function lossStudyViews(o: Omit<LossFigureOptions, 'name'>) {

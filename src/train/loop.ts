@@ -91,7 +91,7 @@ export interface IterationLoopResult {
 }
 
 /**
- * S2/S4: `iterations` updates; after each, the loss on that same batch is recorded
+ * The iteration loop: `iterations` updates; after each, the loss on that same batch is recorded
  * (evaluation mode, as the lecture's `network.loss(x_batch, t_batch)` after the update).
  */
 export function trainIterations(o: IterationLoopOptions): IterationLoopResult {
@@ -179,7 +179,7 @@ export function evaluateAccuracy(net: Mlp, set: Batch): number {
 }
 
 /**
- * S5/S6/S7: the lecture's epoch loop. An epoch is max(trainSize / batchSize, 1) iterations;
+ * The lecture's epoch loop. An epoch is max(trainSize / batchSize, 1) iterations;
  * after the update of every iteration i with i % iterationsPerEpoch == 0 each network is
  * evaluated, so E epochs give E points (the first after one update), as the lecture's
  * `if i % iter_per_epoch == 0` loop does.

@@ -1,5 +1,5 @@
 /**
- * The comparison S2 and S4 make (and later studies in S2's setting): several networks trained
+ * The comparison of nets side by side (the studies in the iteration setting): several networks trained
  * for a number of iterations on the same minibatches, a progress bar over the iterations, then
  * each network's test accuracy. The networks and their optimizers are freed at the end.
  */
