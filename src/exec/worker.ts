@@ -10,8 +10,8 @@
  * not ours to format (warnings of libraries, a crash's trace), which the pool relays.
  */
 import { selectBackend } from '../backend.js';
-import { changesHash } from '../config.js';
 import { loadMnist, type Mnist } from '../data/mnist.js';
+import { changesHash } from '../config.js';
 import { UserError } from '../errors.js';
 import type { UnitContext } from '../study.js';
 import type { RunSink } from './events.js';
@@ -37,27 +37,25 @@ function studyNamed(name: string) {
   return study;
 }
 
-function runUnit(job: Extract<Job, { type: 'unit' }>): unknown {
-  const study = studyNamed(job.study);
-  const fn = study.units?.[job.task.unit];
-  if (!fn) throw new Error(`worker: ${job.study} has no unit '${job.task.unit}'`);
-  // What a unit caches (evaluation tensors) belongs to one run of one study and seed: when
-  // the worker moves on to another, the old values are freed.
-  const run = `${job.study}:${job.seed}:${changesHash({ config: [job.config, null] })}`;
-  if (run !== cachedRun) {
-    cache.clear();
-    cachedRun = run;
-  }
-  const ctx: UnitContext = {
-    seed: job.seed,
-    mnist: () => (mnist ??= loadMnist(setup.mnistDir)),
-    cached: (key, make, dispose) => cache.get(key, make, dispose),
-  };
-  return fn(job.config, job.task, ctx);
-}
-
 async function handle(job: Job): Promise<unknown> {
-  if (job.type === 'unit') return runUnit(job);
+  if (job.type === 'unit') {
+    const study = studyNamed(job.study);
+    const fn = study.units?.[job.task.unit];
+    if (!fn) throw new Error(`worker: ${job.study} has no unit '${job.task.unit}'`);
+    // What a unit caches (evaluation tensors) belongs to one run of one study and seed: when
+    // the worker moves on to another, the old values are freed.
+    const run = `${job.study}:${job.seed}:${changesHash({ config: [job.config, null] })}`;
+    if (run !== cachedRun) {
+      cache.clear();
+      cachedRun = run;
+    }
+    const ctx: UnitContext = {
+      seed: job.seed,
+      mnist: () => (mnist ??= loadMnist(setup.mnistDir)),
+      cached: (key, make, dispose) => cache.get(key, make, dispose),
+    };
+    return fn(job.config, job.task, ctx);
+  }
   const study = studyNamed(job.run.study);
   if (job.type === 'seed') {
     const { journal: _journal, ...outcome } = await runSeed({ ...job.run, study, mnistDir: setup.mnistDir, backend: setup.backend, pool: null, labelSeed: true, sink });
