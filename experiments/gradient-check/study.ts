@@ -85,7 +85,7 @@ const quick: GradientCheckConfig = { ...lecture, coordinatesPerTensor: 8 };
 
 /** float32's unit round-off is 6e-8; a forward pass sums up to 784 products, so float32 and float64 losses agree to ~1e-6 relative: 1e-5 leaves room and still catches any real difference. */
 const AGREEMENT = 1e-5;
-/** "Centered beats forward at their best h by >= 10x" (the spec's factor). */
+/** "Centered beats forward at their best h by >= 10x" (the claim's factor). */
 const CENTERED_GAIN = 10;
 /** The notes' "happy" band. */
 const HAPPY = 1e-7;

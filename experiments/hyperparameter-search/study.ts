@@ -431,7 +431,7 @@ function searchClaims(run: SeedOutput<SearchSeries, SearchSummary>, config: Hype
   // The lecture: "the good region is lr about 1e-3..1e-2".
   const GOOD_LR: Range = [1e-3, 1e-2];
   const inGood = top1.filter((t) => t.lr >= GOOD_LR[0] && t.lr <= GOOD_LR[1]).length;
-  // The threshold for "the search finds a good net" (the lecture's code, run here: 0.87).
+  // The claim's stated threshold for "the search finds a good net" (the lecture's code, run here: 0.87).
   const MIN_BEST_VAL = 0.7;
   const crit = spearmanCritical(st1.trials - st1.diverged);
   // Claims about where the good trials lie mean something only if some trial learned at all (src/claims.ts).
