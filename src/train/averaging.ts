@@ -9,7 +9,8 @@
  *   avg = decay * avg + (1 - decay) * param, starting from the parameters it was made with.
  *
  * Every tensor here is owned by its checkpoint or average and freed by its dispose(): an
- * update frees the average it replaces (test/averaging.test.ts keeps tf.memory() flat).
+ * update frees the average it replaces (test/lr-schedules-ensembles.test.ts checks that a run
+ * keeping checkpoints and an average leaves tf.memory() flat).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Mlp } from '../nn/mlp.js';
