@@ -65,8 +65,12 @@ describe('training core', () => {
     const ts = trainees(0).filter((t) => t.name === 'sgd' || t.name === 'adam');
     ts[0]!.optimizer.dispose();
     ts[0]!.optimizer = makeOptimizer('sgd', 1e6);
-    const run = trainIterations({ trainees: ts, train: data, batchSize: 16, iterations: 30, rng: new Rng(0, 'b') });
+    const latest: Record<string, number>[] = [];
+    const run = trainIterations({ trainees: ts, train: data, batchSize: 16, iterations: 30, rng: new Rng(0, 'b'), onIteration: (_i, l) => latest.push(l) });
     expect(run.divergedAt.sgd).not.toBeNull();
+    // What a progress display streams: each iteration's losses as recorded, a diverged net left out.
+    expect(latest.map((l) => l.adam)).toEqual(run.loss.adam);
+    expect(latest.map((l) => l.sgd ?? null)).toEqual(run.loss.sgd);
     expect(run.divergedAt.adam).toBeNull();
     const at = run.divergedAt.sgd!.iteration;
     expect(run.loss.sgd!.slice(at)).toEqual(new Array(30 - at).fill(null));

@@ -74,8 +74,8 @@ export interface IterationLoopOptions {
   batchSize: number;
   iterations: number;
   rng: Rng;
-  /** Called after every iteration (progress display). */
-  onIteration?: (i: number) => void;
+  /** Called after every iteration (progress display), with each network's loss on that batch (diverged ones left out). */
+  onIteration?: (i: number, latestLoss: Record<string, number>) => void;
 }
 
 export interface IterationLoopResult {
@@ -124,7 +124,11 @@ export function trainIterations(o: IterationLoopOptions): IterationLoopResult {
       loss[t.name]!.push(finiteOrNull(after));
     }
     disposeBatch(batch);
-    o.onIteration?.(i);
+    if (o.onIteration) {
+      const latest: Record<string, number> = {};
+      for (const t of o.trainees) if (loss[t.name]![i] != null) latest[t.name] = loss[t.name]![i]!;
+      o.onIteration(i, latest);
+    }
   }
   const msPerStep = (performance.now() - start) / Math.max(1, o.iterations * o.trainees.length);
   const msPerStepOf = Object.fromEntries(o.trainees.map((t) => [t.name, stepMs[t.name]! / Math.max(1, steps[t.name]!)]));

@@ -25,7 +25,8 @@ export function trainOnSameBatches(trainees: Trainee[], o: SameBatchesOptions, c
     batchSize: o.batchSize,
     iterations: o.iterations,
     rng: Rng.stream(ctx.seed, 'batches'),
-    onIteration: () => progress.tick(),
+    // The latest losses go out with the count: a live view can draw them as they come.
+    onIteration: (_i, latestLoss) => progress.tick(1, latestLoss),
   });
   progress.done();
   const test = toBatch(o.test);
