@@ -125,7 +125,7 @@ describe('S14 claims', () => {
   const row = (activation: 'relu' | 'sigmoid', preprocessing: 'raw' | 'zero-centred' | 'standardized', finalLoss: number | null) => ({ activation, preprocessing, finalLoss, testAccuracy: 0.9, diverged: finalLoss === null });
   const claims = (rows: ReturnType<typeof row>[]) => {
     const summary: DataPreprocessingSummary = { nets: Object.fromEntries(rows.map((r) => [`${r.activation}/${r.preprocessing}`, r])), inputs: {} };
-    return Object.fromEntries(dataPreprocessing.claims({ series: { loss: {}, divergedAt: {}, nets: {} }, summary }, dataPreprocessing.profiles.lecture).map((c) => [c.id, c.holds]));
+    return Object.fromEntries(dataPreprocessing.claims({ series: { loss: {}, divergedAt: {}, nets: {} }, summary }, dataPreprocessing.profiles.lecture).map((c) => [c.id, c.verdict === 'holds']));
   };
 
   it('hold per activation when zero-centred ends lower, fail when not or when a net did not learn', () => {

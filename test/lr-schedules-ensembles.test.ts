@@ -44,7 +44,7 @@ describe('S10 lr-schedules', () => {
     schedule: '', finalLoss, finalLossStd, finalTrainAccuracy: testAccuracy, testAccuracy, bestTestAccuracy: testAccuracy, finalLr: 0.01, diverged: finalLoss === null,
   });
   const verdicts = (summary: Record<string, ScheduleSummary>, config: LrSchedulesConfig = lrSchedules.profiles.lecture) =>
-    Object.fromEntries(lrSchedules.claims({ series: { iterationsPerEpoch: 79, schedules: {} }, summary }, config).map((c) => [c.id, c.holds]));
+    Object.fromEntries(lrSchedules.claims({ series: { iterationsPerEpoch: 79, schedules: {} }, summary }, config).map((c) => [c.id, c.verdict === 'holds']));
 
   it('claims hold when every decay ends lower, quieter and one at least as accurate; fail otherwise', () => {
     const good = { constant: row(0.2, 0.1, 0.95), step: row(0.1, 0.05, 0.96), exponential: row(0.15, 0.06, 0.94), 'inverse-time': row(0.12, 0.08, 0.95) };
@@ -87,7 +87,7 @@ describe('S12 ensembles', () => {
     bestTrial: { lr: 0.08, valAccuracy: 0.95, testAccuracy: 0.95 }, searchEnsemble: 0.955, searchEnsembleLrs: [0.08, 0.16, 0.04], testImages: 10000, ...o,
   });
   const series = { members: [], checkpoints: [], ema: 0, trials: [], ranking: [], bySize: { init: [], checkpoints: [], search: [] } };
-  const verdicts = (s: EnsemblesSummary) => Object.fromEntries(ensembles.claims({ series, summary: s }, ensembles.profiles.lecture).map((c) => [c.id, c.holds]));
+  const verdicts = (s: EnsemblesSummary) => Object.fromEntries(ensembles.claims({ series, summary: s }, ensembles.profiles.lecture).map((c) => [c.id, c.verdict === 'holds']));
 
   it('claims hold only for strictly higher accuracy, and fail when a compared net did not learn', () => {
     expect(Object.values(verdicts(summary()))).toEqual([true, true, true, true]);

@@ -53,7 +53,7 @@ describe('claims', () => {
     series: { initialLoss: initial.map((loss, i) => ({ lambda: [0, 0.01, 0.1][i]!, loss, penalty: 0 })), tinySet: { loss: [], accuracy: [], fittedAt: 9 }, rates: [] },
     summary: { initialLoss: {}, tinySet: { fittedAt: 9, finalLoss: 0.009, finalAccuracy: 1, iterations: 10 }, startLoss: 2.3, rates },
   });
-  const verdicts = (r: ReturnType<typeof run>) => Object.fromEntries(sanityChecks.claims(r, config).map((c) => [c.id, c.holds]));
+  const verdicts = (r: ReturnType<typeof run>) => Object.fromEntries(sanityChecks.claims(r, config).map((c) => [c.id, c.verdict === 'holds']));
 
   it('hold for the notes\' picture', () => {
     const r = run([rate(1e-4, 'too low', 1e-5), rate(1e-2, 'good', 1e-3), rate(1e-1, 'good', 9e-3), rate(1, 'too high', 0.1)]);

@@ -127,9 +127,9 @@ describe('claims follow the config and need nets that learned', () => {
     const claims = overfitClaims({ dropout: summary(0.13, 0.126), 'dropout-control': summary(1, 0.76, 110) }, config);
     const narrows = claims.find((c) => c.id === 'dropout-narrows-gap')!;
     expect(narrows.text).toBe("Dropout 0.5: the train-test gap ends smaller than its no-dropout control's");
-    expect(narrows.holds).toBe(false);
+    expect(narrows.verdict === 'holds').toBe(false);
     expect(narrows.numbers.didNotLearn).toEqual(['dropout: accuracy 0.130 <= 0.2']);
-    expect(claims.find((c) => c.id === 'dropout-fits-later')!.holds).toBe(false);
+    expect(claims.find((c) => c.id === 'dropout-fits-later')!.verdict === 'holds').toBe(false);
   });
 
   it('S2: SGD at chance makes both comparisons FAIL, with the reason', () => {
@@ -137,7 +137,7 @@ describe('claims follow the config and need nets that learned', () => {
     const run = { series: { loss: {}, divergedAt: {} }, summary: { sgd: row(2.31), momentum: row(0.5), adagrad: row(0.3), adam: row(0.4) } };
     const config = { ...optimizersMnist.profiles.quick, lr: { sgd: 1e-6, momentum: 0.01, adagrad: 0.01, adam: 0.001 } };
     const claims = optimizersMnist.claims(run, config);
-    expect(claims.map((c) => c.holds)).toEqual([false, false]);
+    expect(claims.map((c) => c.verdict === 'holds')).toEqual([false, false]);
     expect(claims[0]!.text).toContain('SGD (lr 0.000001)');
     expect(claims[0]!.numbers.didNotLearn).toEqual(['sgd: final loss 2.310 >= 2.072']);
   });

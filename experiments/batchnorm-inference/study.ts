@@ -32,7 +32,7 @@
 import { z } from 'zod';
 import { count, hiddenLayers, positive, testImages, trainImages } from '../../src/config.js';
 import { firstRows, gatherRows, type MnistSplit } from '../../src/data/mnist.js';
-import { comparing, LEARNED_ACCURACY_ABOVE } from '../../src/claims.js';
+import { comparing, LEARNED_ACCURACY_ABOVE, verdictOf } from '../../src/claims.js';
 import { populationStatistics, RunningAverages, runningTensors, sameBits, statisticsError, toMoments, withGiven, RUNNING, type BnEval, type BnMoments } from '../../src/nn/batchnorm-eval.js';
 import { BN_EPS, BN_MOMENTUM, type Mlp } from '../../src/nn/mlp.js';
 import { hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
@@ -289,7 +289,7 @@ export const batchnormInference = defineStudy<BatchnormInferenceConfig, Batchnor
         {
           id: 'running-near-population',
           text: `After ${final.iteration} iterations, the running averages (momentum ${BN_MOMENTUM}) give a test accuracy within ${RUNNING_MARGIN} of the population statistics of the ${config.trainSize.toLocaleString('en-US')} training images`,
-          holds: Math.abs(final.running - final.population) <= RUNNING_MARGIN,
+          verdict: verdictOf(Math.abs(final.running - final.population) <= RUNNING_MARGIN),
           numbers: { running: final.running, population: final.population, difference: roundTo(final.running - final.population, 6), margin: RUNNING_MARGIN, trackedMatchesSuite: final.trackedMatchesSuite },
         },
         { running: { accuracy: final.running }, population: { accuracy: final.population } },
@@ -307,7 +307,7 @@ export const batchnormInference = defineStudy<BatchnormInferenceConfig, Batchnor
           {
             id: 'test-batch-degrades',
             text: `Normalising by the test batch itself degrades as the batch shrinks (${sizes.join(' -> ')}): no step to a smaller batch gains more than ${DEGRADE_TOLERANCE}, and batch ${smallest} is at least ${DEGRADE_DROP} below batch ${largest}`,
-            holds: rises.every((r) => r <= DEGRADE_TOLERANCE) && drop >= DEGRADE_DROP,
+            verdict: verdictOf(rises.every((r) => r <= DEGRADE_TOLERANCE) && drop >= DEGRADE_DROP),
             numbers: { accuracy: Object.fromEntries(sizes.map((b) => [`batch ${b}`, acc(b)])), changeAtEachStep: rises, drop, tolerance: DEGRADE_TOLERANCE, neededDrop: DEGRADE_DROP },
           },
           { [`batch ${largest}`]: { accuracy: acc(largest) } },
@@ -318,7 +318,7 @@ export const batchnormInference = defineStudy<BatchnormInferenceConfig, Batchnor
       claims.push({
         id: 'batch-one-chance',
         text: `With test batches of 1 image the accuracy collapses to chance (at most ${CHANCE}): a single image's variance is 0, so every BN layer outputs its beta`,
-        holds: final.testBatch['1']! <= CHANCE,
+        verdict: verdictOf(final.testBatch['1']! <= CHANCE),
         numbers: { accuracy: final.testBatch['1']!, chanceLine: CHANCE, classesPredicted: final.classesAtBatchOne, majorityClassShare: run.summary.majorityClassShare },
       });
     }
@@ -334,7 +334,7 @@ export const batchnormInference = defineStudy<BatchnormInferenceConfig, Batchnor
           {
             id: 'high-momentum-lags',
             text: `After only ${early.iteration} iterations momentum ${high} lags: its running means are at least ${LAG_ERROR_FACTOR}x as far from the population statistics as momentum ${BN_MOMENTUM}'s, and its test accuracy is at least ${LAG_ACCURACY_DROP} lower`,
-            holds: errHigh >= LAG_ERROR_FACTOR * errSuite && accHigh <= accSuite - LAG_ACCURACY_DROP,
+            verdict: verdictOf(errHigh >= LAG_ERROR_FACTOR * errSuite && accHigh <= accSuite - LAG_ACCURACY_DROP),
             numbers: {
               meanError: { [key]: errHigh, [suite]: errSuite },
               scaleError: { [key]: early.statsError[key]!.scale, [suite]: early.statsError[suite]!.scale },

@@ -14,7 +14,7 @@ import { firstRows } from '../../src/data/mnist.js';
 import { disposeTrainees, hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { Sgd } from '../../src/optim/optimizers.js';
 import { Rng } from '../../src/rng.js';
-import { comparing } from '../../src/claims.js';
+import { comparing, verdictOf } from '../../src/claims.js';
 import { mean, roundTo } from '../../src/stats.js';
 import { defineStudy, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
 import { disposeBatch, majorityShare, toBatch } from '../../src/train/batches.js';
@@ -204,7 +204,7 @@ export const batchnorm = defineStudy<BatchnormConfig, BatchnormSeries, Batchnorm
         {
           id: 'bn-ahead-at-end',
           text: `BN ends with a higher training accuracy than no BN for at least ${needAhead} of the ${n} init scales`,
-          holds: aheadFinal >= needAhead,
+          verdict: verdictOf(aheadFinal >= needAhead),
           numbers: { scalesAhead: aheadFinal, needed: needAhead, of: n, finalBn: keyed((r) => r.bn.final), finalNoBn: keyed((r) => r.plain.final) },
         },
         bnLearnedSomewhere,
@@ -213,7 +213,7 @@ export const batchnorm = defineStudy<BatchnormConfig, BatchnormSeries, Batchnorm
         {
           id: 'bn-ahead-on-average',
           text: `BN learns faster: its accuracy averaged over the ${config.epochs} epochs is higher than no BN's for at least ${needAhead} of the ${n} scales`,
-          holds: aheadMean >= needAhead,
+          verdict: verdictOf(aheadMean >= needAhead),
           numbers: { scalesAhead: aheadMean, needed: needAhead, of: n, meanBn: keyed((r) => r.bn.mean), meanNoBn: keyed((r) => r.plain.mean) },
         },
         bnLearnedSomewhere,
@@ -221,7 +221,7 @@ export const batchnorm = defineStudy<BatchnormConfig, BatchnormSeries, Batchnorm
       {
         id: 'no-bn-extremes-near-chance',
         text: `Without BN, every badly scaled init (w >= ${LARGE_W} or w <= ${SMALL_W}) stays near chance: accuracy <= ${CHANCE_LEVEL} at every epoch`,
-        holds: extremes.length > 0 && extremesNearChance === extremes.length,
+        verdict: verdictOf(extremes.length > 0 && extremesNearChance === extremes.length),
         numbers: {
           scalesNearChance: extremesNearChance,
           of: extremes.length,
@@ -232,14 +232,14 @@ export const batchnorm = defineStudy<BatchnormConfig, BatchnormSeries, Batchnorm
       {
         id: 'bn-never-near-chance',
         text: `With BN no init scale stays near chance: final accuracy > ${CHANCE_LEVEL} for all ${n} scales`,
-        holds: bnLearned === n,
+        verdict: verdictOf(bnLearned === n),
         numbers: { scalesAbove: bnLearned, of: n, lowestFinalBn: Math.min(...rows.map((r) => r.bn.final)) },
       },
       comparing(
         {
           id: 'bn-less-dependent-on-w',
           text: `BN makes training nearly independent of w: the spread (max - min over scales) of BN's final accuracy is under ${SPREAD_RATIO} of no BN's`,
-          holds: spread('bn') < SPREAD_RATIO * spread('plain'),
+          verdict: verdictOf(spread('bn') < SPREAD_RATIO * spread('plain')),
           numbers: { spreadBn: spread('bn'), spreadNoBn: spread('plain'), ratio: spread('bn') / spread('plain') },
         },
         bnLearnedSomewhere,

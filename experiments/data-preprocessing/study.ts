@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { iterationSetting, netsByActivation, positive, tailWithinIterations } from '../../src/config.js';
 import { firstRows } from '../../src/data/mnist.js';
 import { PREPROCESSINGS, fitPreprocessing, maxAbs, type Preprocessing } from '../../src/data/preprocess.js';
-import { comparing } from '../../src/claims.js';
+import { comparing, verdictOf } from '../../src/claims.js';
 import { ACTIVATION_LABEL, type Activation } from '../../src/nn/activation.js';
 import { hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
@@ -164,7 +164,7 @@ export const dataPreprocessing = defineStudy<DataPreprocessingConfig, DataPrepro
           {
             id: `zero-centred-below-raw-${n.activation}`,
             text: `${ACTIVATION_LABEL[n.activation]}: zero-centred inputs end with a lower training loss than raw pixels (mean of the last ${config.tail} iterations)`,
-            holds: raw.finalLoss !== null && centred.finalLoss !== null && centred.finalLoss < raw.finalLoss,
+            verdict: verdictOf(raw.finalLoss !== null && centred.finalLoss !== null && centred.finalLoss < raw.finalLoss),
             numbers: { zeroCentred: centred.finalLoss, raw: raw.finalLoss },
           },
           { 'zero-centred': { loss: centred.finalLoss }, raw: { loss: raw.finalLoss } },

@@ -22,7 +22,7 @@
 import { z } from 'zod';
 import { count, hiddenLayers, positive, share, testImages, trainImages } from '../../src/config.js';
 import { firstRows, type MnistSplit } from '../../src/data/mnist.js';
-import { comparing } from '../../src/claims.js';
+import { comparing, verdictOf } from '../../src/claims.js';
 import { UserError } from '../../src/errors.js';
 import { hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
@@ -369,7 +369,7 @@ export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, Ensembles
         {
           id: 'init-ensemble-beats-best-member',
           text: `the ensemble of ${config.members} nets from different inits beats its best member (test accuracy, ${n})`,
-          holds: s.initEnsemble > s.bestMember,
+          verdict: verdictOf(s.initEnsemble > s.bestMember),
           numbers: { ensemble: s.initEnsemble, bestMember: s.bestMember, members: series.members },
         },
         { ensemble: { accuracy: s.initEnsemble }, 'best member': { accuracy: s.bestMember } },
@@ -378,7 +378,7 @@ export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, Ensembles
         {
           id: 'checkpoint-ensemble-beats-final',
           text: `the ensemble of the last ${config.checkpoints} epochs' checkpoints of one run beats that run's final model`,
-          holds: s.checkpointEnsemble > s.finalModel,
+          verdict: verdictOf(s.checkpointEnsemble > s.finalModel),
           numbers: { ensemble: s.checkpointEnsemble, finalModel: s.finalModel, checkpoints: series.checkpoints.map((c) => c.testAccuracy) },
         },
         { ensemble: { accuracy: s.checkpointEnsemble }, 'final model': { accuracy: s.finalModel } },
@@ -387,7 +387,7 @@ export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, Ensembles
         {
           id: 'parameter-average-beats-final',
           text: `the exponential average of the run's parameters (decay ${config.emaDecay}) beats the run's final model`,
-          holds: s.ema > s.finalModel,
+          verdict: verdictOf(s.ema > s.finalModel),
           numbers: { average: s.ema, finalModel: s.finalModel },
         },
         { average: { accuracy: s.ema }, 'final model': { accuracy: s.finalModel } },
@@ -396,7 +396,7 @@ export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, Ensembles
         {
           id: 'search-top-beats-best-trial',
           text: `the ensemble of the search's top ${config.top} trials (by validation accuracy) beats its best trial`,
-          holds: s.searchEnsemble > s.bestTrial.testAccuracy,
+          verdict: verdictOf(s.searchEnsemble > s.bestTrial.testAccuracy),
           numbers: { ensemble: s.searchEnsemble, bestTrial: s.bestTrial.testAccuracy, bestTrialLr: s.bestTrial.lr, ensembleLrs: s.searchEnsembleLrs },
         },
         { ensemble: { accuracy: s.searchEnsemble }, 'best trial': { accuracy: s.bestTrial.testAccuracy } },

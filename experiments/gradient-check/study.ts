@@ -15,6 +15,7 @@
  * penalty (and a deliberately broken copy of the gradient, made here: nothing in src/ knows),
  * dropout with fresh masks and with the mask the analytic pass used.
  */
+import { verdictOf } from '../../src/claims.js';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { count, hiddenLayers, positive, share } from '../../src/config.js';
@@ -414,7 +415,7 @@ export function gradientCheckClaims(run: SeedOutput<GradientCheckSeries, Gradien
   claims.push({
     id: 'reference-agrees',
     text: `The float64 reference forward pass gives the suite's float32 training loss on the same weights (and, with dropout, the same mask) to within ${AGREEMENT} relative, in every variant`,
-    holds: agree.every(([, d]) => d <= AGREEMENT),
+    verdict: verdictOf(agree.every(([, d]) => d <= AGREEMENT)),
     numbers: { relativeDifference: Object.fromEntries(agree), threshold: AGREEMENT },
   });
   const tanh = s.best.tanh;
@@ -426,13 +427,13 @@ export function gradientCheckClaims(run: SeedOutput<GradientCheckSeries, Gradien
     claims.push({
       id: 'centered-beats-forward',
       text: `tanh net: at their best h, the centered formula's median relative error is at least ${CENTERED_GAIN}x below the forward formula's, in float64 and in float32`,
-      holds: gain64 >= CENTERED_GAIN && gain32 >= CENTERED_GAIN,
+      verdict: verdictOf(gain64 >= CENTERED_GAIN && gain32 >= CENTERED_GAIN),
       numbers: { float64: { forward: f64.forward, centered: f64.centered, gain: e(gain64) }, float32: { forward: f32.forward, centered: f32.centered, gain: e(gain32) } },
     });
     claims.push({
       id: 'float64-happy',
       text: `tanh net: float64 centered differences reach the notes' "happy" band, median relative error < ${HAPPY} at the best h`,
-      holds: f64.centered.median < HAPPY,
+      verdict: verdictOf(f64.centered.median < HAPPY),
       numbers: {
         bestH: f64.centered.h,
         median: f64.centered.median,
@@ -445,7 +446,7 @@ export function gradientCheckClaims(run: SeedOutput<GradientCheckSeries, Gradien
     claims.push({
       id: 'float32-u-shape',
       text: `tanh net: float32 centered differences bottom out at least ${FAR}x above float64's best (round-off), and their error grows again as h shrinks (at h = ${hs[hs.length - 1]} at least ${FAR}x their best)`,
-      holds: f32.centered.median >= FAR * f64.centered.median && smallest >= FAR * f32.centered.median,
+      verdict: verdictOf(f32.centered.median >= FAR * f64.centered.median && smallest >= FAR * f32.centered.median),
       numbers: { float32Best: f32.centered, float64Best: f64.centered, float32AtSmallestH: smallest, medianPerH: f32arm.centered.median },
     });
   }
@@ -460,13 +461,13 @@ export function gradientCheckClaims(run: SeedOutput<GradientCheckSeries, Gradien
     claims.push({
       id: 'relu-errors-at-kinks',
       text: `ReLU net, float64 centered: of the errors in the notes' "wrong" band (> ${WRONG}) at h ${KINK_H[1]}..${KINK_H[0]}, at least ${AT_KINKS * 100}% are at coordinates where a ReLU input crossed zero between x-h and x+h`,
-      holds: nWrong > 0 && nAt >= AT_KINKS * nWrong,
+      verdict: verdictOf(nWrong > 0 && nAt >= AT_KINKS * nWrong),
       numbers: { wrong: nWrong, atCrossing: nAt, share: nWrong > 0 ? e(nAt / nWrong) : null, perH: byH },
     });
     claims.push({
       id: 'relu-errors-vanish',
       text: `ReLU net, float64 centered: the wrong-band errors vanish with a smaller h: at h = ${KINK_H[0]} at most ${VANISH} times as many as at h = ${KINK_H[1]} (where there are some)`,
-      holds: large > 0 && small <= VANISH * large,
+      verdict: verdictOf(large > 0 && small <= VANISH * large),
       numbers: { [`wrongAt${KINK_H[1]}`]: large, [`wrongAt${KINK_H[0]}`]: small, coordinates: run.series.variants.relu!.coordinates!.length },
     });
   }
@@ -478,7 +479,7 @@ export function gradientCheckClaims(run: SeedOutput<GradientCheckSeries, Gradien
     claims.push({
       id: 'dropout-fixed-mask',
       text: `Dropout ${config.dropout}: with fresh masks the check is meaningless (median error > ${WRONG} at every h, float64 and float32), with the analytic pass's mask fixed it passes (< ${PASSES} at the best h)`,
-      holds: fresh64.median > WRONG && fresh32.median > WRONG && fixed.median < PASSES,
+      verdict: verdictOf(fresh64.median > WRONG && fresh32.median > WRONG && fixed.median < PASSES),
       numbers: { fixedMask: fixed, freshMasksFloat64: fresh64, freshMasksFloat32: fresh32 },
     });
   }
@@ -490,7 +491,7 @@ export function gradientCheckClaims(run: SeedOutput<GradientCheckSeries, Gradien
     claims.push({
       id: 'penalty-hides-bug',
       text: `Weight decay with a dominant penalty (lambda ${s.lambda === null ? '?' : e(s.lambda)}): a gradient whose data part is halved passes the combined check (median < ${PASSES} at the best h) while the data-only check exposes it (> ${WRONG})`,
-      holds: combined.median < PASSES && dataOnly.median > WRONG,
+      verdict: verdictOf(combined.median < PASSES && dataOnly.median > WRONG),
       numbers: { combinedBroken: combined, dataOnlyBroken: dataOnly, combinedCorrect: correct, lambda: s.lambda },
     });
   }

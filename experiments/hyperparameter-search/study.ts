@@ -17,7 +17,7 @@ import { count, hiddenLayers, range, share } from '../../src/config.js';
 import { hiddenOf } from '../../src/nn/mnist-net.js';
 import { Rng } from '../../src/rng.js';
 import { draw, positionOf, valueAt, type Axis, type Range } from '../../src/search/sampling.js';
-import { comparing } from '../../src/claims.js';
+import { comparing, verdictOf } from '../../src/claims.js';
 import { spearmanCritical } from '../../src/stats.js';
 import { defineStudy, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
@@ -428,7 +428,7 @@ function searchClaims(run: SeedOutput<SearchSeries, SearchSummary>, config: Hype
       {
         id: 'good-lr-region',
         text: `all ${k} best stage-1 trials (by final validation accuracy) have lr in [1e-3, 1e-2]`,
-        holds: top1.length === k && inGood === k,
+        verdict: verdictOf(top1.length === k && inGood === k),
         numbers: { inRange: inGood, of: k, topLr: st1.topLr, topDecay: st1.topDecay },
       },
       learned,
@@ -436,7 +436,7 @@ function searchClaims(run: SeedOutput<SearchSeries, SearchSummary>, config: Hype
     {
       id: 'best-val',
       text: `the best stage-1 trial reaches a final validation accuracy of at least ${MIN_BEST_VAL} (the lecture's code: 0.87 at lr 8.8e-3, 18 of 100 trials above 0.5)`,
-      holds: (st1.bestVal ?? -1) >= MIN_BEST_VAL,
+      verdict: verdictOf((st1.bestVal ?? -1) >= MIN_BEST_VAL),
       numbers: { bestVal: st1.bestVal, lr: st1.best?.lr ?? null, decay: st1.best?.decay ?? null, above05: st1.above05, of: st1.trials },
     },
     comparing(
@@ -446,7 +446,7 @@ function searchClaims(run: SeedOutput<SearchSeries, SearchSummary>, config: Hype
         // i.e. lr must show a relation unlikely by chance and decay must not.
         id: 'decay-matters-less',
         text: `within the stage-1 ranges decay matters less than lr: Spearman rho(log lr, final val) > ${crit.toFixed(3)} and |rho(log decay, final val)| < ${crit.toFixed(3)} (5% critical value for ${st1.trials - st1.diverged} trials)`,
-        holds: st1.rhoLr !== null && st1.rhoLr > crit && (st1.rhoDecay === null || Math.abs(st1.rhoDecay) < crit),
+        verdict: verdictOf(st1.rhoLr !== null && st1.rhoLr > crit && (st1.rhoDecay === null || Math.abs(st1.rhoDecay) < crit)),
         numbers: { rhoLr: st1.rhoLr, rhoDecay: st1.rhoDecay, critical: crit },
       },
       learned,
@@ -460,7 +460,7 @@ function searchClaims(run: SeedOutput<SearchSeries, SearchSummary>, config: Hype
         // no worse. A higher best alone is weak evidence: it is a maximum over noisy 100-image scores.
         id: 'coarse-to-fine',
         text: `the last stage (narrowed ranges) has a higher median final validation accuracy than stage 1 and a best at least as high`,
-        holds: (last.medianVal ?? -1) > (st1.medianVal ?? -1) && (last.bestVal ?? -1) >= (st1.bestVal ?? -1),
+        verdict: verdictOf((last.medianVal ?? -1) > (st1.medianVal ?? -1) && (last.bestVal ?? -1) >= (st1.bestVal ?? -1)),
         numbers: {
           medianVal: s.stages.map((x) => x.medianVal),
           bestVal: s.stages.map((x) => x.bestVal),

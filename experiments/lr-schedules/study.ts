@@ -27,7 +27,7 @@
 import { z } from 'zod';
 import { count, hiddenLayers, positive, testImages, trainImages } from '../../src/config.js';
 import { firstRows } from '../../src/data/mnist.js';
-import { comparing } from '../../src/claims.js';
+import { comparing, verdictOf } from '../../src/claims.js';
 import { listText } from '../../src/format.js';
 import { disposeTrainees, hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
@@ -244,7 +244,7 @@ export const lrSchedules = defineStudy<LrSchedulesConfig, LrSchedulesSeries, LrS
         {
           id: 'annealed-lower-loss',
           text: `each annealed schedule (${names}) ends with a lower training loss than constant lr ${config.lr} (mean over the last epoch, ${ipe} iterations)`,
-          holds: annealed.every((n) => below(s[n]!.finalLoss, c.finalLoss)),
+          verdict: verdictOf(annealed.every((n) => below(s[n]!.finalLoss, c.finalLoss))),
           numbers: { finalLoss: per((x) => x.finalLoss), finalLr: per((x) => x.finalLr) },
         },
         learnedLoss,
@@ -253,7 +253,7 @@ export const lrSchedules = defineStudy<LrSchedulesConfig, LrSchedulesSeries, LrS
         {
           id: 'annealed-less-noise',
           text: `each annealed schedule ends with less noise than constant: a lower std of the per-iteration loss over the last epoch`,
-          holds: annealed.every((n) => below(s[n]!.finalLossStd, c.finalLossStd)),
+          verdict: verdictOf(annealed.every((n) => below(s[n]!.finalLossStd, c.finalLossStd))),
           numbers: { finalLossStd: per((x) => x.finalLossStd) },
         },
         learnedLoss,
@@ -262,7 +262,7 @@ export const lrSchedules = defineStudy<LrSchedulesConfig, LrSchedulesSeries, LrS
         {
           id: 'annealed-test-at-least-constant',
           text: `the best annealed schedule's final test accuracy is at least constant's (${config.testSize.toLocaleString('en-US')} test images)`,
-          holds: bestAnnealed >= c.testAccuracy,
+          verdict: verdictOf(bestAnnealed >= c.testAccuracy),
           numbers: { bestAnnealed, constant: c.testAccuracy, testAccuracy: per((x) => x.testAccuracy) },
         },
         learnedAcc,

@@ -8,7 +8,7 @@ import { firstRows } from '../../src/data/mnist.js';
 import { hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer, type OptimizerName } from '../../src/optim/optimizers.js';
 import { lossStudyViews, type LossSeries } from '../../src/plot/loss-curves.js';
-import { comparing } from '../../src/claims.js';
+import { comparing, verdictOf } from '../../src/claims.js';
 import { listText } from '../../src/format.js';
 import { finalLossAndTestAccuracy } from '../../src/regression.js';
 import { Rng } from '../../src/rng.js';
@@ -95,7 +95,7 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig, LossSeries, Op
         {
           id: 'sgd-slowest',
           text: `SGD (lr ${config.lr.sgd}) ends with the highest loss (mean of the last ${config.tail} iterations) of all ${names.length} optimizers`,
-          holds: highest,
+          verdict: verdictOf(highest),
           numbers: { finalLoss: final },
         },
         learned(names),
@@ -107,7 +107,7 @@ export const optimizersMnist = defineStudy<OptimizersMnistConfig, LossSeries, Op
           {
             id: 'adaptive-below-half-sgd',
             text: `${listText(named)} each end below half of SGD's final loss`,
-            holds: adaptive.every((n) => final[n] !== null && final[n]! < sgd / 2),
+            verdict: verdictOf(adaptive.every((n) => final[n] !== null && final[n]! < sgd / 2)),
             numbers: { halfSgd: sgd / 2, ...Object.fromEntries(adaptive.map((n) => [n, final[n]])) },
           },
           learned(['sgd', ...adaptive]),

@@ -20,7 +20,7 @@ import { firstRows } from '../../src/data/mnist.js';
 import { disposeTrainees, hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { Rng } from '../../src/rng.js';
-import { comparing } from '../../src/claims.js';
+import { comparing, verdictOf } from '../../src/claims.js';
 import { mean, roundTo } from '../../src/stats.js';
 import { defineStudy, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
@@ -303,7 +303,7 @@ export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>, confi
     claims.push({
       id: 'plain-overfits',
       text: `Plain: train accuracy ends at ${PLAIN_TRAIN.toFixed(1)} and the train-test gap ends above ${PLAIN_MIN_GAP}`,
-      holds: plain.finalTrain >= PLAIN_TRAIN && plain.finalGap > PLAIN_MIN_GAP,
+      verdict: verdictOf(plain.finalTrain >= PLAIN_TRAIN && plain.finalGap > PLAIN_MIN_GAP),
       numbers: { ...numbersOf('plain'), firstEpochTrainAtOne: plain.firstEpochTrainAtOne },
     });
   }
@@ -313,7 +313,7 @@ export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>, confi
         {
           id: 'weight-decay-narrows-gap',
           text: `Weight decay ${lambda}: train accuracy ends below 1.0 and the train-test gap ends smaller than plain's`,
-          holds: decay.finalTrain < 1 && decay.finalGap < plain.finalGap,
+          verdict: verdictOf(decay.finalTrain < 1 && decay.finalGap < plain.finalGap),
           numbers: { ...numbersOf('weight-decay'), plainGap: plain.finalGap },
         },
         learned('weight-decay', 'plain'),
@@ -326,7 +326,7 @@ export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>, confi
         {
           id: 'dropout-narrows-gap',
           text: `Dropout ${ratio}: the train-test gap ends smaller than its no-dropout control's`,
-          holds: dropout.finalGap < control.finalGap,
+          verdict: verdictOf(dropout.finalGap < control.finalGap),
           numbers: { ...numbersOf('dropout'), control: numbersOf('dropout-control') },
         },
         learned('dropout', 'dropout-control'),
@@ -341,7 +341,7 @@ export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>, confi
         {
           id: 'dropout-fits-later',
           text: `Dropout ${ratio} keeps train accuracy below 1.0 for more epochs than its control (which reaches 1.0)`,
-          holds: c !== null && (d === null || d > c),
+          verdict: verdictOf(c !== null && (d === null || d > c)),
           numbers: { dropoutFirstEpochAtOne: d, controlFirstEpochAtOne: c, dropoutFinalTrain: dropout.finalTrain },
         },
         learned('dropout', 'dropout-control'),

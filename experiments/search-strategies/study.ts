@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { count, hiddenLayers, range, share } from '../../src/config.js';
-import { comparing } from '../../src/claims.js';
+import { comparing, verdictOf } from '../../src/claims.js';
 import { UserError } from '../../src/errors.js';
 import { readResult } from '../../src/results/store.js';
 import { Rng } from '../../src/rng.js';
@@ -455,7 +455,7 @@ function strategyClaims(run: SeedOutput<StrategiesSeries, StrategiesSummary>, co
       {
         id: 'random-beats-grid',
         text: `with the same budget (${n} trials: a ${config.gridPerAxis}x${config.gridPerAxis} grid vs ${n} random) random search's best final validation accuracy, averaged over ${config.repetitions} seed(s), is at least grid search's`,
-        holds: s.random.meanBestVal !== null && s.grid.meanBestVal !== null && s.random.meanBestVal >= s.grid.meanBestVal,
+        verdict: verdictOf(s.random.meanBestVal !== null && s.grid.meanBestVal !== null && s.random.meanBestVal >= s.grid.meanBestVal),
         numbers: { randomMean: s.random.meanBestVal, gridMean: s.grid.meanBestVal, randomBest: s.random.bestVal, gridBest: s.grid.bestVal, randomAhead: s.randomAhead, randomBestLr: s.random.bestLr, gridBestLr: s.grid.bestLr },
       },
       learned,
@@ -463,7 +463,7 @@ function strategyClaims(run: SeedOutput<StrategiesSeries, StrategiesSummary>, co
     {
       id: 'random-tries-more-lr',
       text: `random search tries at least ${MANY_MORE}x as many distinct learning rates (0.01-decade resolution) as the grid, on average over the seeds (the grid: ${config.gridPerAxis})`,
-      holds: meanLr(s.random) >= MANY_MORE * meanLr(s.grid),
+      verdict: verdictOf(meanLr(s.random) >= MANY_MORE * meanLr(s.grid)),
       numbers: { randomDistinctLr: s.random.distinctLr, gridDistinctLr: s.grid.distinctLr, randomDistinctDecay: s.random.distinctDecay, gridDistinctDecay: s.grid.distinctDecay },
     },
     {
@@ -472,13 +472,13 @@ function strategyClaims(run: SeedOutput<StrategiesSeries, StrategiesSummary>, co
       // (0.9 vs 0.25) misses by dozens of standard errors.
       id: 'log-scale-shares',
       text: `of ${sh.draws} draws on 1e-4..1, uniform puts ${pct(sh.rateUniform.expected)} in 0.1..1 and the log scale ${pct(sh.rateLog.expected)} (each within 4 standard errors)`,
-      holds: shareHolds(sh.rateUniform) && shareHolds(sh.rateLog),
+      verdict: verdictOf(shareHolds(sh.rateUniform) && shareHolds(sh.rateLog)),
       numbers: { uniform: sh.rateUniform, log: sh.rateLog },
     },
     {
       id: 'averaging-scale-shares',
       text: `of ${sh.draws} draws of beta on 0.9..0.999, uniform puts ${pct(sh.betaUniform.expected)} at 0.99 and above (windows 1/(1-beta) of 100..1000 steps) and log10(1-beta) ${pct(sh.betaLog.expected)} (each within 4 standard errors)`,
-      holds: shareHolds(sh.betaUniform) && shareHolds(sh.betaLog),
+      verdict: verdictOf(shareHolds(sh.betaUniform) && shareHolds(sh.betaLog)),
       numbers: { uniform: sh.betaUniform, log: sh.betaLog, ...sh.windows },
     },
     comparing(
@@ -487,7 +487,7 @@ function strategyClaims(run: SeedOutput<StrategiesSeries, StrategiesSummary>, co
         // must be the one S7 sampled (else S7's run predates the rule and the claim fails).
         id: 's7-border-rule',
         text: `S7's border rule fires on S7's lecture run (stage 1's best lr within a tenth of the log range of 1e-2), S7's stage 2 searched the extended range, and its best is at least as good as stage 1's`,
-        holds: lrBorder !== null && lrBorder.side === 'high' && b.agrees && b.stage2BestVal !== null && b.stage1BestVal !== null && b.stage2BestVal >= b.stage1BestVal,
+        verdict: verdictOf(lrBorder !== null && lrBorder.side === 'high' && b.agrees && b.stage2BestVal !== null && b.stage1BestVal !== null && b.stage2BestVal >= b.stage1BestVal),
         numbers: { fired: lrBorder, agreesWithS7: b.agrees, ruleLrRange: b.ruleLrRange, s7LrRange: b.s7LrRange, stage1Best: b.stage1BestVal, stage2Best: b.stage2BestVal, stage2BestLr: b.stage2BestLr, beyondBorder: b.beyondBorder, beyondBest: b.beyondBestVal, source: b.path },
       },
       { 'S7 stage 1 best': { accuracy: b.stage1BestVal }, 'S7 stage 2 best': { accuracy: b.stage2BestVal } },

@@ -196,7 +196,7 @@ async function runCommand(a: RunArgs): Promise<number> {
       progress: (label, total) => makeProgress(label, total, { quiet: a.quiet }),
       log: (line) => process.stderr.write(`  ${line}\n`),
     });
-    failing += result.claims.filter((c) => !c.holds).length;
+    failing += result.claims.filter((c) => c.verdict === 'FAILS').length;
     process.stdout.write(describeOutcome(result, path).join('\n') + '\n');
   }
   if (failing > 0) process.stdout.write(`\n${failing} claim(s) FAIL: see the numbers above and in the result files.\n`);
@@ -246,7 +246,7 @@ async function runInWorkers(plans: Plan[], a: RunArgs, backend: BackendName, mni
           progress: (label, total) => makeProgress(`[${p.study.name}] ${label}`, total, { quiet: a.quiet, lines: true }),
           log,
         });
-        report(p, describeOutcome(result, path), result.claims.filter((c) => !c.holds).length);
+        report(p, describeOutcome(result, path), result.claims.filter((c) => c.verdict === 'FAILS').length);
       } catch (err) {
         fail(p, err instanceof Error ? err.message.split('\n')[0]! : String(err));
       }
@@ -360,7 +360,7 @@ async function mergeCommand(a: MergeArgs): Promise<number> {
   let failing = 0;
   for (const r of results) {
     const path = writeResult(a.out, r);
-    failing += r.claims.filter((c) => !c.holds).length;
+    failing += r.claims.filter((c) => c.verdict === 'FAILS').length;
     process.stdout.write(`\n${r.title} (${r.profile}, seeds ${r.seeds.join(',')}${r.name ? `; run '${r.name}'` : ''})\n${describeOutcome(r, path).join('\n')}\n`);
   }
   if (failing > 0) process.stdout.write(`\n${failing} claim(s) FAIL: see the numbers above and in the result files.\n`);

@@ -68,7 +68,7 @@ async function handle(job: Job): Promise<unknown> {
   }
   const q = job.request;
   const { result, path } = await runStudy(study, { ...common, name: q.name, overrides: q.overrides, seed: q.seed, seeds: q.seeds, outDir: q.outDir, workers: 1 });
-  return { lines: describeOutcome(result, path), failing: result.claims.filter((c) => !c.holds).length };
+  return { lines: describeOutcome(result, path), failing: result.claims.filter((c) => c.verdict === 'FAILS').length };
 }
 
 process.on('message', (message: { id: number; job: Job }) => {
