@@ -8,6 +8,8 @@
  * (index*.html: the report as an interactive page, see src/page.ts.)
  * A file that is not a result of a known study, or is malformed, is reported by name and
  * skipped; the rest is still drawn, and the exit code is 1.
+ * Before drawing, every result's claims are re-judged with the current rules from its stored
+ * series (results/rejudge.ts) and a file whose claims changed is rewritten.
  */
 import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
@@ -19,7 +21,8 @@ import { buildPage, vendorScripts, type PageFigure } from '../page.js';
 import { compareFigure } from '../plot/compare.js';
 import { REPORT_KINDS, buildReport, kindOf, type ReportEntry, type ReportKind, type ReportStudy } from '../report.js';
 import type { StudyResult } from '../results/schema.js';
-import { RUNS_DIR, ensureWritableDir, readResult, resultFileName } from '../results/store.js';
+import { rejudge } from '../results/rejudge.js';
+import { RUNS_DIR, ensureWritableDir, readResult, resultFileName, writeResult } from '../results/store.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { typedResult } from '../study.js';
 import { STUDIES, findStudy } from '../../experiments/index.js';
@@ -261,6 +264,30 @@ export function pageFor(out: string, kind: ReportKind, plan: { planned: Planned[
   );
 }
 
+/**
+ * Every result's claims recomputed with the current rules from its stored series (see
+ * results/rejudge.ts); a file whose claims changed is rewritten before the reports are built,
+ * so they never show a verdict the current rules would not give.
+ */
+export function rejudgePlanned(out: string, planned: Planned[]): void {
+  for (const p of planned) {
+    const study = findStudy(p.result.study);
+    if (!study) continue;
+    let again: ReturnType<typeof rejudge>;
+    try {
+      again = rejudge(study, p.result);
+    } catch (err) {
+      process.stderr.write(`${join(out, p.file)}: cannot be re-judged with the current rules (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): its claims are as the run judged them; run it again\n`);
+      continue;
+    }
+    if (!again.changed) continue;
+    writeResult(out, again.result);
+    p.result = again.result;
+    const what = again.verdictChanges.length ? again.verdictChanges.join('; ') : 'wording or numbers only, no verdict changed';
+    process.stdout.write(`re-judged ${join(out, p.file)} with the current rules: ${what}\n`);
+  }
+}
+
 interface FiguresArgs {
   studies?: string[];
   out: string;
@@ -280,6 +307,7 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
   const kinds: ReportKind[] = a.profile === 'all' ? [...REPORT_KINDS] : [a.profile];
   const plan = planFigures(a.out, kinds, known);
   for (const s of plan.skipped) process.stderr.write(`skipped ${join(a.out, s.file)}: ${s.reason}\n`);
+  rejudgePlanned(a.out, plan.planned);
 
   let drawn = 0;
   for (const kind of kinds) {
