@@ -12,7 +12,7 @@
  * class scores the majority share, about 0.11 on MNIST), or a loss below 0.9 ln 10 (ln 10 =
  * 2.303 is the loss of a uniform guess; a net that barely moved stays within 10% of it).
  */
-import type { DifferenceVerdict } from './difference.js';
+import { judgeDifference, type DifferenceVerdict, type Expectation, type PairedEvidence } from './difference.js';
 import type { Verdict } from './results/schema.js';
 import type { ClaimCheck } from './study.js';
 
@@ -58,4 +58,35 @@ export function byDifference(dv: DifferenceVerdict): Pick<ClaimCheck, 'verdict' 
 /** The worse of two verdicts: FAILS over inconclusive over holds (a claim of several parts). */
 export function worst(...vs: Verdict[]): Verdict {
   return vs.includes('FAILS') ? 'FAILS' : vs.includes('inconclusive') ? 'inconclusive' : 'holds';
+}
+
+/**
+ * Two nets trained on the same batches, compared by their loss on each of the last `tail`
+ * batches (the window their "final loss" averages): the paired evidence of src/difference.ts.
+ * Null when either curve has no value there (a diverged net).
+ */
+export function tailPairs(a: readonly (number | null)[], b: readonly (number | null)[], tail: number): PairedEvidence | null {
+  const n = Math.min(a.length, b.length, tail);
+  const xa = a.slice(a.length - n);
+  const xb = b.slice(b.length - n);
+  if (n === 0 || xa.some((v) => v === null || !Number.isFinite(v)) || xb.some((v) => v === null || !Number.isFinite(v))) return null;
+  return { kind: 'paired', unit: 'batch', a: xa as number[], b: xb as number[] };
+}
+
+/**
+ * A loss comparison of two nets on shared batches under the rule of real differences: the
+ * verdict, its reason and the test's line. A missing curve (diverged) makes it inconclusive.
+ */
+export function lossDifference(expect: Expectation, a: readonly (number | null)[] | undefined, b: readonly (number | null)[] | undefined, tail: number): { verdict: Verdict; reason?: string; test: string } {
+  const pairs = a && b ? tailPairs(a, b, tail) : null;
+  if (!pairs) return { verdict: 'inconclusive', reason: 'a curve has no loss in the final window (diverged or missing)', test: 'none' };
+  return byDifference(judgeDifference(expect, pairs));
+}
+
+/** Several sub-comparisons of one claim: the worst verdict, the reasons of those that decided it, each test by name. */
+export function allOf(parts: Record<string, { verdict: Verdict; reason?: string; test: string }>): { verdict: Verdict; reason?: string; tests: Record<string, string> } {
+  const entries = Object.entries(parts);
+  const verdict = worst(...entries.map(([, p]) => p.verdict));
+  const reasons = entries.filter(([, p]) => p.verdict === verdict && p.reason).map(([k, p]) => `${k}: ${p.reason}`);
+  return { verdict, ...(verdict !== 'holds' && reasons.length ? { reason: reasons.join('; ') } : {}), tests: Object.fromEntries(entries.map(([k, p]) => [k, p.test])) };
 }

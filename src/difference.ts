@@ -10,6 +10,8 @@
  *     difference exceeds 2 standard errors of a difference of two binomial proportions,
  *     sqrt((pA(1-pA) + pB(1-pB)) / n). Ignoring the pairing makes this stricter than McNemar
  *     (two nets' errors on shared images are positively correlated), never looser;
+ *     A difference of sums of accuracies on independent counts (two nets' train-test gaps)
+ *     is judged the same way, its standard error summed over its parts;
  *   - paired values: one pair per seed, or one pair per shared training batch of one run (two
  *     nets trained on the same batches, their losses on each). Real when the 95% t-interval of
  *     the mean paired difference excludes 0. Consecutive batches' differences are correlated,
@@ -49,7 +51,18 @@ export interface PairedEvidence {
   b: number[];
 }
 
-export type Evidence = AccuracyEvidence | PairedEvidence;
+/**
+ * One run, a difference of sums of accuracies measured on independent counts (e.g. two nets'
+ * train-test gaps: train on 300 images, test on 10,000): judged like an accuracy difference
+ * without discordant counts, by 2 standard errors sqrt(sum p(1-p)/n) over its parts.
+ */
+export interface BinomialEvidence {
+  kind: 'binomial';
+  difference: number;
+  parts: { p: number; n: number }[];
+}
+
+export type Evidence = AccuracyEvidence | PairedEvidence | BinomialEvidence;
 
 export interface Difference {
   /** a - b (for paired values, the mean of the paired differences). */
@@ -119,18 +132,22 @@ function accuracyDifference(e: AccuracyEvidence): Difference {
     const p = mcnemarExactP(e.aOnly, e.bOnly);
     return { difference, real: p < ALPHA, test: `McNemar exact: ${e.aOnly} vs ${e.bOnly} discordant images, p = ${fmt(p)}` };
   }
-  const se = Math.sqrt((e.a * (1 - e.a) + e.b * (1 - e.b)) / e.n);
+  return binomialDifference({ kind: 'binomial', difference, parts: [{ p: e.a, n: e.n }, { p: e.b, n: e.n }] }, `on ${e.n} images`);
+}
+
+function binomialDifference(e: BinomialEvidence, on = `over ${e.parts.map((x) => x.n).join(' + ')} images`): Difference {
+  const se = Math.sqrt(e.parts.reduce((s, x) => s + (x.p * (1 - x.p)) / x.n, 0));
   const bound = BINOMIAL_SE_MULTIPLE * se;
   return {
-    difference,
-    real: Math.abs(difference) > bound,
-    test: `|difference| ${fmt(Math.abs(difference))} vs ${BINOMIAL_SE_MULTIPLE} binomial SE ${fmt(bound)} on ${e.n} images`,
+    difference: e.difference,
+    real: Math.abs(e.difference) > bound,
+    test: `|difference| ${fmt(Math.abs(e.difference))} vs ${BINOMIAL_SE_MULTIPLE} binomial SE ${fmt(bound)} ${on}`,
   };
 }
 
 /** Whether the difference a - b is real under the suite's rule. */
 export function realDifference(e: Evidence): Difference {
-  return e.kind === 'paired' ? pairedDifference(e) : accuracyDifference(e);
+  return e.kind === 'paired' ? pairedDifference(e) : e.kind === 'binomial' ? binomialDifference(e) : accuracyDifference(e);
 }
 
 /**

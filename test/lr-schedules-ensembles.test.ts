@@ -87,14 +87,23 @@ describe('S12 ensembles', () => {
     bestTrial: { lr: 0.08, valAccuracy: 0.95, testAccuracy: 0.95 }, searchEnsemble: 0.955, searchEnsembleLrs: [0.08, 0.16, 0.04], testImages: 10000, ...o,
   });
   const series = { members: [], checkpoints: [], ema: 0, trials: [], ranking: [], bySize: { init: [], checkpoints: [], search: [] } };
-  const verdicts = (s: EnsemblesSummary) => Object.fromEntries(ensembles.claims({ series, summary: s }, ensembles.profiles.lecture).map((c) => [c.id, c.verdict === 'holds']));
+  const verdicts = (s: EnsemblesSummary) => Object.fromEntries(ensembles.claims({ series, summary: s }, ensembles.profiles.lecture).map((c) => [c.id, c.verdict]));
 
-  it('claims hold only for strictly higher accuracy, and fail when a compared net did not learn', () => {
-    expect(Object.values(verdicts(summary()))).toEqual([true, true, true, true]);
-    expect(verdicts(summary({ initEnsemble: 0.95 }))['init-ensemble-beats-best-member']).toBe(false);
-    expect(verdicts(summary({ ema: 0.94 }))['parameter-average-beats-final']).toBe(false);
-    expect(verdicts(summary({ searchEnsemble: 0.95 }))['search-top-beats-best-trial']).toBe(false);
-    expect(verdicts(summary({ finalModel: 0.1, checkpointEnsemble: 0.15, ema: 0.18 }))['checkpoint-ensemble-beats-final']).toBe(false);
+  it('claims need a real difference on the test images (2 binomial SE, about 0.006 near 95% on 10,000), and cannot decide when a compared net did not learn', () => {
+    expect(verdicts(summary())).toEqual({
+      'init-ensemble-beats-best-member': 'holds',
+      'checkpoint-ensemble-not-worse': 'holds',
+      'parameter-average-beats-final': 'inconclusive',
+      'search-top-beats-best-trial': 'inconclusive',
+    });
+    expect(verdicts(summary({ ema: 0.96, searchEnsemble: 0.97 }))['parameter-average-beats-final']).toBe('holds');
+    expect(verdicts(summary({ ema: 0.96, searchEnsemble: 0.97 }))['search-top-beats-best-trial']).toBe('holds');
+    expect(verdicts(summary({ initEnsemble: 0.95 }))['init-ensemble-beats-best-member']).toBe('inconclusive');
+    expect(verdicts(summary({ initEnsemble: 0.93 }))['init-ensemble-beats-best-member']).toBe('FAILS');
+    // "no worse": within the noise holds, a real drop fails.
+    expect(verdicts(summary({ checkpointEnsemble: 0.937 }))['checkpoint-ensemble-not-worse']).toBe('holds');
+    expect(verdicts(summary({ checkpointEnsemble: 0.92 }))['checkpoint-ensemble-not-worse']).toBe('FAILS');
+    expect(verdicts(summary({ finalModel: 0.1, checkpointEnsemble: 0.15, ema: 0.18 }))['checkpoint-ensemble-not-worse']).toBe('inconclusive');
   });
 
   it('refuses checkpoints beyond the epochs and a top beyond the grid', () => {

@@ -14,7 +14,7 @@ import { initLabel } from '../../src/nn/init.js';
 import { hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { lossStudyViews, type LossSeries } from '../../src/plot/loss-curves.js';
-import { comparing, verdictOf } from '../../src/claims.js';
+import { comparing, lossDifference, verdictOf } from '../../src/claims.js';
 import { finalLossAndTestAccuracy } from '../../src/regression.js';
 import { Rng } from '../../src/rng.js';
 import { roundSig } from '../../src/stats.js';
@@ -194,13 +194,15 @@ export const initMnist = defineStudy<InitMnistConfig, InitMnistSeries, InitMnist
       });
     }
     if (he && xavier) {
+      const d = lossDifference('lower', run.series.loss.he, run.series.loss.xavier, config.tail);
       claims.push(
         comparing(
           {
             id: 'he-below-xavier',
-            text: `He ends with a lower loss than Xavier (mean of the last ${config.tail} iterations; SGD lr ${config.lr})`,
-            verdict: verdictOf(he.finalLoss !== null && xavier.finalLoss !== null && he.finalLoss < xavier.finalLoss),
-            numbers: { he: he.finalLoss, xavier: xavier.finalLoss },
+            text: `He ends with a lower loss than Xavier (mean of the last ${config.tail} iterations; SGD lr ${config.lr}; paired test over the shared batches)`,
+            verdict: d.verdict,
+            ...(d.reason ? { reason: d.reason } : {}),
+            numbers: { he: he.finalLoss, xavier: xavier.finalLoss, test: d.test },
           },
           { he: { loss: he.finalLoss }, xavier: { loss: xavier.finalLoss } },
         ),

@@ -148,6 +148,18 @@ export const optimizerPaths = defineStudy<PathsConfig, PathsSeries, PathsSummary
       },
       sgd && { id: 'sgd-zigzag', text: 'SGD zig-zags along y: y changes sign on more than half of its steps', verdict: verdictOf(sgd.ySignChangeShare > 0.5), numbers: { ySignChangeShare: sgd.ySignChangeShare } },
       momentum && { id: 'momentum-overshoots-x', text: 'Momentum rolls along x like a ball: it overshoots the minimum in x (max x > 0)', verdict: verdictOf(momentum.maxX > 0), numbers: { maxX: momentum.maxX } },
+      // "Compared with SGD, Momentum approaches faster along x": after the same number of steps,
+      // at each rule's own (the lecture's) rate, Momentum's |x| is the smaller.
+      paths.sgd && paths.momentum && (() => {
+        const sx = Math.abs(paths.sgd.x[paths.sgd.x.length - 1]!);
+        const mx = Math.abs(paths.momentum.x[paths.momentum.x.length - 1]!);
+        return {
+          id: 'momentum-faster-along-x',
+          text: `Momentum approaches the minimum faster along x than SGD: after ${paths.momentum.x.length - 1} steps at their own rates (Momentum ${paths.momentum.lr}, SGD ${paths.sgd.lr}) its |x| is the smaller`,
+          verdict: verdictOf(mx < sx),
+          numbers: { momentumAbsX: mx, sgdAbsX: sx, momentumAbsXAtStep10: Math.abs(paths.momentum.x[10] ?? NaN), sgdAbsXAtStep10: Math.abs(paths.sgd.x[10] ?? NaN) },
+        };
+      })(),
       adagrad && {
         id: 'adagrad-y-steps-shrink',
         text: "AdaGrad's y steps shrink: |dy| never grows from one step to the next, and the last is under 1/10 of the first",

@@ -26,7 +26,7 @@ export const ClaimSchema = z.object({
   /** The lecture's claim, stated as a checkable sentence with its threshold. */
   text: z.string(),
   verdict: z.enum(VERDICTS),
-  /** Why the run cannot decide (inconclusive) or, where useful, why it failed. */
+  /** Why the run cannot decide (inconclusive), why it failed, or a note the verdict must be read with. */
   reason: z.string().optional(),
   /** The measured numbers the verdict rests on. */
   numbers: z.record(z.string(), z.unknown()),
