@@ -119,9 +119,11 @@ function pairedDifference(e: PairedEvidence): Difference {
   const sd = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
   const half = tQuantile975(n - 1) * (sd / Math.sqrt(n));
   const what = e.unit === 'batch' ? `${n} block means of ${diffs.length} shared batches` : `${n} seeds`;
+  // A difference at the level of float rounding is none, even when the pairs agree exactly.
+  const rounding = 1e-12 * Math.max(...e.a.map(Math.abs), ...e.b.map(Math.abs));
   return {
     difference: mean,
-    real: Math.abs(mean) > half,
+    real: Math.abs(mean) > Math.max(half, rounding),
     test: `paired 95% t-interval over ${what}: ${fmt(mean)} +- ${fmt(half)}`,
   };
 }
