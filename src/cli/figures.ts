@@ -293,6 +293,7 @@ interface FiguresArgs {
   out: string;
   profile: ReportKind | 'all';
   report: boolean;
+  rejudge: boolean;
   scale: number;
   format: FigureFormat;
   csv: boolean;
@@ -307,7 +308,7 @@ async function figuresCommand(a: FiguresArgs): Promise<number> {
   const kinds: ReportKind[] = a.profile === 'all' ? [...REPORT_KINDS] : [a.profile];
   const plan = planFigures(a.out, kinds, known);
   for (const s of plan.skipped) process.stderr.write(`skipped ${join(a.out, s.file)}: ${s.reason}\n`);
-  rejudgePlanned(a.out, plan.planned);
+  if (a.rejudge) rejudgePlanned(a.out, plan.planned);
 
   let drawn = 0;
   for (const kind of kinds) {
@@ -374,6 +375,7 @@ export async function figuresCli(argv: string[]): Promise<number> {
           .option('format', { describe: 'svg, png or both (the Vega-Lite spec is written with svg)', default: 'both', coerce: oneOf('format', FIGURE_FORMATS) })
           .option('csv', { describe: 'also write each figure\'s data as a tidy CSV table (<figure>.csv)', type: 'boolean', default: false })
           .option('report', { describe: 'rewrite the reports and their pages (--no-report to skip)', type: 'boolean', default: true })
+          .option('rejudge', { describe: 'recompute every result\'s claims with the current rules and rewrite the files whose claims changed (--no-rejudge to draw them as written)', type: 'boolean', default: true })
           .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false }),
       (args) => {
         exit = figuresCommand(args as unknown as FiguresArgs);

@@ -9,7 +9,7 @@ import type { ClaimCheck, AnyStudy } from '../study.js';
 import { typedResult } from '../study.js';
 import { asJson } from '../train/units.js';
 import { combineClaims } from './aggregate.js';
-import type { Claim, StudyResult } from './schema.js';
+import { ClaimsSchema, type Claim, type StudyResult } from './schema.js';
 
 export interface Rejudged {
   result: StudyResult;
@@ -22,7 +22,8 @@ export interface Rejudged {
 export function rejudge(study: AnyStudy, result: StudyResult): Rejudged {
   const typed = typedResult(study, result);
   const perSeed = typed.runs.map((run) => ({ seed: run.seed, claims: asJson(study.claims({ series: run.series, summary: run.summary, timings: run.timings }, typed.config) as ClaimCheck[]) }));
-  const claims: Claim[] = asJson(combineClaims(perSeed));
+  // Parsed as a result file's claims are read (the schema's key order), so that an unchanged claim compares equal.
+  const claims: Claim[] = ClaimsSchema.parse(asJson(combineClaims(perSeed)));
   const verdictChanges: string[] = [];
   for (const c of claims) {
     const before = result.claims.find((x) => x.id === c.id);
