@@ -1,6 +1,6 @@
 /**
  * When a difference between two nets is real: the one rule every comparing claim of the suite
- * uses (docs/STUDIES.md, "When a difference is real", gives the rule and its reason).
+ * uses (docs/STUDIES.md, "Verdicts and when a difference is real", gives the rule and its reasons).
  *
  * The evidence comes in one of three forms:
  *   - one run, two accuracies on the same n test images, with the discordant counts (images

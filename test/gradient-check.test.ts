@@ -15,7 +15,7 @@ import { toBatch } from '../src/train/batches.js';
 import { firstRows } from '../src/data/mnist.js';
 import { derivatives, float32Evaluator, float64Evaluator, pickCoordinates, quantile, relativeError, type Evaluator } from '../experiments/gradient-check/check.js';
 import { patternsDiffer, referenceGradients, referenceLoss, type RefSpec } from '../experiments/gradient-check/reference.js';
-import { gradientCheck, type GradientCheckConfig } from '../experiments/gradient-check/study.js';
+import { FLOAT64_ANALYTIC, gradientCheck, type GradientCheckConfig } from '../experiments/gradient-check/study.js';
 import { runInTest } from './helpers/context.js';
 
 const f64 = (...xs: number[]) => Float64Array.from(xs);
@@ -196,6 +196,13 @@ describe('against the suite', () => {
     ]);
     expect(claims[0]!.verdict).toBe('holds');
     expect(claims[1]!.verdict).toBe('holds');
+    // A result recorded before the float64 analytic arm: its claims cannot be judged, and say so.
+    const old = structuredClone(r);
+    for (const v of Object.values(old.series.variants)) v!.arms = v!.arms.filter((x) => x.name !== FLOAT64_ANALYTIC);
+    for (const v of Object.values(old.summary.best)) delete v![FLOAT64_ANALYTIC];
+    const undecided = gradientCheck.claims(old, tiny).filter((c) => c.verdict === 'inconclusive');
+    expect(undecided.map((c) => c.id)).toEqual(['centered-beats-forward', 'difference-orders', 'float64-happy']);
+    expect(undecided[0]!.reason).toContain('run the study again');
     const relu = r.series.variants.relu!;
     expect(relu.coordinates!.length).toBe(relu.tensors.reduce((n, t) => n + t.checked, 0));
     expect(relu.tensors.map((t) => t.checked)).toEqual([3, 3, 3, 3, 3, 3]);

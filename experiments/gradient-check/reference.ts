@@ -182,17 +182,7 @@ export function referenceGradients(spec: RefSpec, params: Float64Array[], batch:
     acts.push({ pre: a, out, xhat, std });
     h = out;
   }
-  // Softmax cross-entropy, mean over rows: d logits = (softmax - onehot) / rows.
-  const m = sizes[layers]!;
-  let d: Float64Array = new Float64Array(rows * m);
-  for (let r = 0; r < rows; r++) {
-    const z = h.subarray(r * m, (r + 1) * m);
-    let max = -Infinity;
-    for (let j = 0; j < m; j++) max = Math.max(max, z[j]!);
-    let sum = 0;
-    for (let j = 0; j < m; j++) sum += Math.exp(z[j]! - max);
-    for (let j = 0; j < m; j++) d[r * m + j] = (Math.exp(z[j]! - max) / sum - (j === batch.labels[r] ? 1 : 0)) / rows;
-  }
+  let d = softmaxCrossEntropyGradient(h, batch.labels, rows, sizes[layers]!);
   const grads: Float64Array[] = params.map((x) => new Float64Array(x.length));
   for (let l = layers - 1; l >= 0; l--) {
     const n = sizes[l]!;
@@ -209,30 +199,49 @@ export function referenceGradients(spec: RefSpec, params: Float64Array[], batch:
       if (xhat && std) d = batchNormBackward(d, xhat, std, params[at[l]!.gamma!]!, grads[at[l]!.gamma!]!, grads[at[l]!.gamma! + 1]!, rows, mOut);
     }
     const wi = at[l]!.w;
-    const w = params[wi]!;
-    const gw = grads[wi]!;
-    const gb = grads[wi + 1]!;
-    const x = inputs[l]!;
-    for (let r = 0; r < rows; r++) {
-      for (let k = 0; k < n; k++) {
-        const v = x[r * n + k]!;
-        if (v === 0) continue;
-        for (let j = 0; j < mOut; j++) gw[k * mOut + j] += v * d[r * mOut + j]!;
-      }
-      for (let j = 0; j < mOut; j++) gb[j] += d[r * mOut + j]!;
-    }
-    if (spec.weightDecay !== 0) for (let i = 0; i < w.length; i++) gw[i] += spec.weightDecay * w[i]!;
-    if (l > 0) {
-      const dx = new Float64Array(rows * n);
-      for (let r = 0; r < rows; r++) for (let k = 0; k < n; k++) {
-        let s = 0;
-        for (let j = 0; j < mOut; j++) s += d[r * mOut + j]! * w[k * mOut + j]!;
-        dx[r * n + k] = s;
-      }
-      d = dx;
-    }
+    d = affineBackward(inputs[l]!, params[wi]!, d, grads[wi]!, grads[wi + 1]!, rows, n, mOut, spec.weightDecay, l > 0);
   }
   return grads;
+}
+
+/** d logits of the mean softmax cross-entropy over rows: (softmax - onehot) / rows. */
+function softmaxCrossEntropyGradient(logits: Float64Array, labels: Uint8Array, rows: number, m: number): Float64Array {
+  const d = new Float64Array(rows * m);
+  for (let r = 0; r < rows; r++) {
+    const z = logits.subarray(r * m, (r + 1) * m);
+    let max = -Infinity;
+    for (let j = 0; j < m; j++) max = Math.max(max, z[j]!);
+    let sum = 0;
+    for (let j = 0; j < m; j++) sum += Math.exp(z[j]! - max);
+    for (let j = 0; j < m; j++) d[r * m + j] = (Math.exp(z[j]! - max) / sum - (j === labels[r] ? 1 : 0)) / rows;
+  }
+  return d;
+}
+
+/**
+ * Back through a = x W + b: accumulates dW = x^T d (+ lambda W) and db = sum d; returns
+ * dx = d W^T when the layer's input needs a gradient (`needInput`), else d unchanged.
+ */
+function affineBackward(x: Float64Array, w: Float64Array, d: Float64Array, gw: Float64Array, gb: Float64Array, rows: number, n: number, m: number, lambda: number, needInput: boolean): Float64Array {
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < n; k++) {
+      const v = x[r * n + k]!;
+      if (v === 0) continue;
+      for (let j = 0; j < m; j++) gw[k * m + j] += v * d[r * m + j]!;
+    }
+    for (let j = 0; j < m; j++) gb[j] += d[r * m + j]!;
+  }
+  if (lambda !== 0) for (let i = 0; i < w.length; i++) gw[i] += lambda * w[i]!;
+  if (!needInput) return d;
+  const dx = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < n; k++) {
+      let s = 0;
+      for (let j = 0; j < m; j++) s += d[r * m + j]! * w[k * m + j]!;
+      dx[r * n + k] = s;
+    }
+  }
+  return dx;
 }
 
 function affine(h: Float64Array, w: Float64Array, b: Float64Array, rows: number, n: number, m: number): Float64Array {
