@@ -52,3 +52,21 @@ export function sci(v: number, digits = 2): string {
 export function listText(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
+
+/** A verdict as the console, REPORT.md and the page print it. */
+export function verdictLabel(v: 'holds' | 'FAILS' | 'inconclusive'): string {
+  return v;
+}
+
+/** How many claims hold, fail and cannot decide. */
+export function tally(claims: readonly { verdict: 'holds' | 'FAILS' | 'inconclusive' }[]): { holds: number; fails: number; inconclusive: number; total: number } {
+  const count = (v: string) => claims.filter((c) => c.verdict === v).length;
+  return { holds: count('holds'), fails: count('FAILS'), inconclusive: count('inconclusive'), total: claims.length };
+}
+
+/** "3/5 (1 FAIL, 1 inconclusive)" with `strong` wrapping the FAIL count (markdown or HTML emphasis). */
+export function tallyText(claims: readonly { verdict: 'holds' | 'FAILS' | 'inconclusive' }[], strong: (s: string) => string): string {
+  const t = tally(claims);
+  const parts = [t.fails ? strong(`${t.fails} FAIL`) : null, t.inconclusive ? `${t.inconclusive} inconclusive` : null].filter((x) => x !== null);
+  return `${t.holds}/${t.total}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}

@@ -3,7 +3,7 @@
  * by vega-embed from the same Vega-Lite specs as the committed SVGs, made interactive here only
  * (`interactive`): a tooltip with the data of the point under the pointer, a click on a legend
  * entry shows that series alone (shift-click adds more, double-click shows all again), and the
- * wheel or a drag zooms and pans the x axis. Beside them: the claims with holds/FAILS and their
+ * wheel or a drag zooms and pans the x axis. Beside them: the claims with their verdicts and their
  * numbers, the config and environment of the run, links to the result JSON (and CSV) files.
  *
  * The page is one self-contained file that opens from the file system with no network: the
@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { formatDuration, formatNumbers } from './format.js';
+import { formatDuration, formatNumbers, tally, tallyText } from './format.js';
 import { packSpecData, UNPACK_JS } from './page-data.js';
 import type { ReportKind, ReportStudy } from './report.js';
 import type { StudyResult } from './results/schema.js';
@@ -186,18 +186,18 @@ function figureHtml(f: PageFigure): string {
 function sectionHtml(study: ReportStudy, e: PageEntry): string {
   const r = e.result;
   const env = r.environment;
-  const held = r.claims.filter((c) => c.holds).length;
+  const t = tally(r.claims);
   const out: string[] = [`<section id="${slug(sectionId(study, r))}">`, `<h2>${esc(`${study.id} ${study.name}: ${study.title}${r.name !== null ? ` (run ${r.name})` : ''}`)}</h2>`, `<p>${esc(study.description)}</p>`];
   const changes = Object.entries(r.overrides).map(([k, [was, now]]) => `<code>${esc(k)}</code> ${esc(JSON.stringify(was))} → ${esc(JSON.stringify(now))}`);
   if (changes.length > 0) out.push(`<p><b>Changed from the ${r.profile} profile:</b> ${changes.join('; ')}.</p>`);
   if (env.gitDirty) out.push('<p class="warn"><b>The working tree had uncommitted changes when this ran</b>: the code is not exactly the commit named below.</p>');
   for (const f of e.figures) out.push(figureHtml(f));
   if (e.figures.length === 0) out.push('<p><i>(no figure drawn for this study)</i></p>');
-  out.push(`<h3>Claims: ${held} of ${r.claims.length} hold</h3>`);
+  out.push(`<h3>Claims: ${t.holds} of ${t.total} hold${t.inconclusive ? `, ${t.inconclusive} inconclusive` : ''}</h3>`);
   if (r.claims.length === 0) out.push('<p>No claims were checked in this run.</p>');
   else {
     out.push('<table class="claims"><thead><tr><th>verdict</th><th>lecture claim (as checked)</th><th>our numbers</th></tr></thead><tbody>');
-    for (const c of r.claims) out.push(`<tr class="${c.holds ? 'holds' : 'fails'}"><td>${c.holds ? 'holds' : 'FAILS'}</td><td>${esc(c.text)}</td><td>${esc(formatNumbers(c.numbers))}</td></tr>`);
+    for (const c of r.claims) out.push(`<tr class="${VERDICT_CLASS[c.verdict]}"><td>${esc(c.verdict)}</td><td>${esc(c.text)}</td><td>${c.reason ? `<i>${esc(c.reason)}</i><br>` : ''}${esc(formatNumbers(c.numbers))}</td></tr>`);
     out.push('</tbody></table>');
   }
   out.push(
@@ -210,6 +210,8 @@ function sectionHtml(study: ReportStudy, e: PageEntry): string {
   out.push('</section>');
   return out.join('\n');
 }
+
+const VERDICT_CLASS = { holds: 'holds', FAILS: 'fails', inconclusive: 'inconclusive' } as const;
 
 const sectionId = (study: ReportStudy, r: StudyResult): string => `${study.name}${r.name !== null ? `.${r.name}` : ''}`;
 
@@ -234,7 +236,7 @@ body { font-family: "DejaVu Sans", system-ui, sans-serif; margin: 0 auto; max-wi
 h1 { margin-top: 1em; } h2 { border-top: 1px solid #ccc; padding-top: 1em; margin-top: 2em; }
 main table { border-collapse: collapse; margin: .5em 0; } main th, main td { border: 1px solid #ddd; padding: .3em .6em; text-align: left; vertical-align: top; font-size: 14px; }
 table.claims td:first-child { font-weight: bold; white-space: nowrap; }
-tr.holds td:first-child { color: #1a7f37; } tr.fails td:first-child { color: #c0392b; }
+tr.holds td:first-child { color: #1a7f37; } tr.fails td:first-child { color: #c0392b; } tr.inconclusive td:first-child { color: #8a6d00; }
 table.claims td:last-child { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 figure { margin: 1em 0; } figcaption { font-style: italic; color: #444; } .links { font-style: normal; font-size: 13px; }
 .warn { color: #c0392b; } pre { background: #f6f6f6; padding: .6em; overflow: auto; max-height: 30em; font-size: 12px; }
@@ -252,8 +254,7 @@ export function buildPage(input: PageInput, scripts: { name: string; text: strin
     if (entries.length === 0 && input.kind !== 'runs') rows.push(`<tr><td>${esc(`${s.id} ${s.name}`)}</td><td>not run</td><td></td><td></td><td></td></tr>`);
     for (const e of entries) {
       const r = e.result;
-      const held = r.claims.filter((c) => c.holds).length;
-      const verdict = held === r.claims.length ? `${held}/${r.claims.length}` : `${held}/${r.claims.length} (<b class="warn">${r.claims.length - held} FAIL</b>)`;
+      const verdict = tallyText(r.claims, (x) => `<b class="warn">${x}</b>`);
       rows.push(
         `<tr><td><a href="#${slug(sectionId(s, r))}">${esc(`${s.id} ${s.name}${r.name !== null ? ` (${r.name})` : ''}`)}</a></td><td>${verdict}</td><td>${r.seeds.length}</td><td>${esc(r.environment.backend)}</td><td>${formatDuration(r.durationMs)}</td></tr>`,
       );

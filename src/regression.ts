@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from './errors.js';
 import { writeFileAtomic } from './store/atomic.js';
-import type { StudyResult } from './results/schema.js';
+import type { StudyResult, Verdict } from './results/schema.js';
 import { typedResult, type AnyStudy, type KeyNumber } from './study.js';
 
 export const BASELINE_DIR = join('results', 'baselines', 'quick');
@@ -31,11 +31,12 @@ export interface Baseline {
   generatedAt: string;
   numbers: Record<string, KeyNumber>;
   /**
-   * The verdict of every claim at quick scale. CI requires each claim to hold, except one
-   * recorded here as FAILS (a finding of the lecture our run does not reproduce, or a claim
-   * the quick profile is too short for): it is printed, and its verdict must not change.
+   * The verdict of every claim at quick scale. CI requires each claim to keep its verdict:
+   * one recorded as FAILS (a finding of the lecture our run does not reproduce, or a claim the
+   * quick profile is too short for) or inconclusive (the quick run cannot decide) is printed,
+   * and must stay so; it changes only when the baseline is regenerated on purpose.
    */
-  claims: Record<string, 'holds' | 'FAILS'>;
+  claims: Record<string, Verdict>;
 }
 
 function isAccuracy(key: string): boolean {
@@ -78,7 +79,7 @@ export function baselineFrom(study: AnyStudy, result: StudyResult): Baseline {
     gitCommit: result.environment.gitCommit,
     generatedAt: new Date().toISOString(),
     numbers: keyNumbersOf(study, result),
-    claims: Object.fromEntries(result.claims.map((c) => [c.id, c.holds ? 'holds' : 'FAILS'])),
+    claims: Object.fromEntries(result.claims.map((c) => [c.id, c.verdict])),
   };
 }
 
@@ -87,8 +88,8 @@ export function claimChanges(baseline: Baseline, result: StudyResult): string[] 
   const out: string[] = [];
   for (const c of result.claims) {
     const before = baseline.claims?.[c.id] ?? 'holds';
-    const now = c.holds ? 'holds' : 'FAILS';
-    if (before !== now) out.push(`${result.study}: claim ${c.id} ${now} (baseline: ${before}): ${c.text} -- ${JSON.stringify(c.numbers)}`);
+    const now = c.verdict;
+    if (before !== now) out.push(`${result.study}: claim ${c.id} ${now} (baseline: ${before}): ${c.text} -- ${c.reason ? `${c.reason} -- ` : ''}${JSON.stringify(c.numbers)}`);
   }
   for (const id of Object.keys(baseline.claims ?? {})) {
     if (!result.claims.some((c) => c.id === id)) out.push(`${result.study}: claim ${id} is in the baseline but no longer checked`);

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { curvesOf } from './helpers/curves.js';
 import { activationFunctions, type ActivationFunctionsConfig, type ActivationRow, type ActivationFunctionsSummary } from '../experiments/activation-functions/study.js';
 import { layerGradientNorms, meanActivations, oneSignShares } from '../experiments/activation-functions/probe.js';
 import { defaultMnistDir, loadMnist, type Mnist } from '../src/data/mnist.js';
@@ -114,8 +115,8 @@ function row(over: Partial<ActivationRow>): ActivationRow {
 const config = activationFunctions.profiles.lecture;
 
 function claimsOf(summary: ActivationFunctionsSummary): Record<string, boolean> {
-  const run = { series: { loss: {}, divergedAt: {}, gradNorm: {}, labels: {} }, summary };
-  return Object.fromEntries(activationFunctions.claims(run, config).map((c) => [c.id, c.holds]));
+  const run = { series: { loss: curvesOf(summary), divergedAt: {}, gradNorm: {}, labels: {} }, summary };
+  return Object.fromEntries(activationFunctions.claims(run, config).map((c) => [c.id, c.verdict === 'holds']));
 }
 
 describe('S13 claims', () => {
@@ -148,8 +149,18 @@ describe('S13 claims', () => {
     expect(Object.values(c).every((h) => !h)).toBe(true);
   });
 
-  it('"sigmoid ends highest" fails when sigmoid did not learn (stuck at ln 10), even though it is highest', () => {
-    expect(claimsOf({ ...lectureLike, sigmoid: row({ ...lectureLike.sigmoid, finalLoss: 2.3 }) })['sigmoid-highest-loss']).toBe(false);
+  const verdictsOf = (summary: ActivationFunctionsSummary) =>
+    Object.fromEntries(activationFunctions.claims({ series: { loss: curvesOf(summary), divergedAt: {}, gradNorm: {}, labels: {} }, summary }, config).map((c) => [c.id, c]));
+
+  it('"sigmoid ends highest" holds when sigmoid did not learn at all (stuck at ln 10): the claim predicts it', () => {
+    expect(verdictsOf({ ...lectureLike, sigmoid: row({ ...lectureLike.sigmoid, finalLoss: 2.3 }) })['sigmoid-highest-loss']!.verdict).toBe('holds');
+  });
+
+  it('"sigmoid ends highest" is inconclusive when a net it is compared with did not learn, and fails when one is really higher', () => {
+    const stuck = verdictsOf({ ...lectureLike, tanh: row({ ...lectureLike.tanh, finalLoss: 2.29 }) })['sigmoid-highest-loss']!;
+    expect(stuck.verdict).toBe('inconclusive');
+    expect(stuck.reason).toContain('tanh: final loss 2.290 >= 2.072');
+    expect(verdictsOf({ ...lectureLike, elu: row({ ...lectureLike.elu, finalLoss: 1.6 }) })['sigmoid-highest-loss']!.verdict).toBe('FAILS');
   });
 });
 

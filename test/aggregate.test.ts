@@ -22,12 +22,18 @@ describe('seed aggregation', () => {
     expect(aggregateSummaries([s])).toBe(s);
   });
 
-  it('a claim holds over seeds only if it holds for every seed', () => {
+  it('a claim holds over seeds only if it holds for every seed; one FAILS fails it; else an undecided seed makes it inconclusive', () => {
+    const claim = (verdict: 'holds' | 'FAILS' | 'inconclusive', x: number) => ({ id: 'c', text: 't', verdict, ...(verdict === 'inconclusive' ? { reason: 'within the noise' } : {}), numbers: { x } });
+    const over = (...vs: ('holds' | 'FAILS' | 'inconclusive')[]) => combineClaims(vs.map((v, seed) => ({ seed, claims: [claim(v, seed)] })))[0]!;
+    expect(over('holds', 'holds').verdict).toBe('holds');
+    expect(over('holds', 'inconclusive', 'FAILS').verdict).toBe('FAILS');
+    expect(over('holds', 'inconclusive').verdict).toBe('inconclusive');
+    expect(over('holds', 'inconclusive').reason).toBe('seed 1: within the noise');
     const claims = combineClaims([
-      { seed: 0, claims: [{ id: 'c', text: 't', holds: true, numbers: { x: 1 } }] },
-      { seed: 1, claims: [{ id: 'c', text: 't', holds: false, numbers: { x: 3 } }] },
+      { seed: 0, claims: [claim('holds', 1)] },
+      { seed: 1, claims: [claim('FAILS', 3)] },
     ]);
-    expect(claims[0]!.holds).toBe(false);
+    expect(claims[0]!.verdict).toBe('FAILS');
     expect(claims[0]!.numbers.seedsHolding).toBe('1/2');
     expect((claims[0]!.numbers.x as { mean: number }).mean).toBe(2);
     expect(claims[0]!.perSeed).toHaveLength(2);

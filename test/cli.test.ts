@@ -31,7 +31,7 @@ describe('experiment CLI', () => {
     for (const flag of ['--profile', '--seed', '--seeds', '--backend', '--out', '--mnist-dir']) expect(r.stdout).toContain(flag);
   });
 
-  it('runs S1 end to end and writes a valid result whose claims hold', async () => {
+  it('runs S1 end to end and writes a valid result whose claims hold (but the one the lecture\'s rates do not reproduce)', async () => {
     const out = join(scratch, 'run');
     const r = await runCli('experiment.ts', ['optimizer-paths', '--out', out, '--backend', 'wasm']);
     expect(r.code).toBe(0);
@@ -40,7 +40,9 @@ describe('experiment CLI', () => {
     const result = readResult(join(out, 'optimizer-paths.json'));
     expect(result.environment.backend).toBe('wasm');
     expect(result.claims.length).toBeGreaterThan(0);
-    expect(result.claims.filter((c) => !c.holds)).toEqual([]);
+    // At the lecture's rates (SGD 0.95, Momentum 0.1) SGD is closer to the minimum in x after 30 steps.
+    expect(result.claims.filter((c) => c.verdict !== 'holds').map((c) => [c.id, c.verdict])).toEqual([['momentum-faster-along-x', 'FAILS']]);
+    expect(r.stdout).toContain('1 claim(s) FAIL');
     // atomic write: no temporary file left beside it
     expect(readdirSync(out)).toEqual(['optimizer-paths.json']);
   });

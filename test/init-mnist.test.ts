@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { curvesOf } from './helpers/curves.js';
 import { EXPLODE_ABOVE, initMnist, summarizeLoss, type InitMnistConfig, type RowSummary } from '../experiments/init-mnist/study.js';
 import { IMAGE_SIZE, type Mnist, type MnistSplit } from '../src/data/mnist.js';
 import { Rng } from '../src/rng.js';
@@ -23,8 +24,8 @@ function row(over: Partial<RowSummary>): RowSummary {
 }
 
 function claimsOf(summary: Record<string, RowSummary>): Record<string, boolean> {
-  const run = { series: { loss: {}, divergedAt: {}, initialLoss: {}, ln10: Math.log(10) }, summary };
-  return Object.fromEntries(initMnist.claims(run, config).map((c) => [c.id, c.holds]));
+  const run = { series: { loss: curvesOf(summary), divergedAt: {}, initialLoss: {}, ln10: Math.log(10) }, summary };
+  return Object.fromEntries(initMnist.claims(run, config).map((c) => [c.id, c.verdict === 'holds']));
 }
 
 describe('S4 loss summary', () => {
@@ -69,7 +70,7 @@ describe('S4 claims', () => {
         'std=1': row({ explodedAt: null }),
       }),
     ).toEqual({ 'std001-no-learning': false, 'he-below-xavier': false, 'he-xavier-learn': false, 'std1-explodes': false });
-    // A diverged He has no final loss: neither comparison can hold.
+    // A diverged He has no final loss: neither comparison can hold (the loss comparison cannot decide).
     const c = claimsOf({ ...lectureLike, he: row({ finalLoss: null, divergedAt: 5 }) });
     expect(c['he-below-xavier']).toBe(false);
     expect(c['he-xavier-learn']).toBe(false);
@@ -106,7 +107,7 @@ describe('S4 run (synthetic data, a few iterations)', () => {
     expect(s['std=1']!.explodedAt).toBe(0);
     expect(s['std=0.01']!.initialLoss).toBeCloseTo(Math.log(10), 2);
     const claims = initMnist.claims(run, small);
-    expect(claims.find((c) => c.id === 'std1-explodes')!.holds).toBe(true);
+    expect(claims.find((c) => c.id === 'std1-explodes')!.verdict === 'holds').toBe(true);
     // Same seed, same numbers.
     const again = await initMnist.run(small, ctx);
     expect(again.series.loss).toEqual(run.series.loss);

@@ -94,8 +94,8 @@ describe('S11 run', () => {
     expect(s7.agrees).toBe(false);
     const claims = searchStrategies.claims(run, tiny);
     expect(claims.map((c) => c.id)).toEqual(['random-beats-grid', 'random-tries-more-lr', 'log-scale-shares', 'averaging-scale-shares', 's7-border-rule']);
-    expect(claims.find((c) => c.id === 's7-border-rule')!.holds).toBe(false);
-    expect(claims.find((c) => c.id === 'log-scale-shares')!.holds).toBe(true);
+    expect(claims.find((c) => c.id === 's7-border-rule')!.verdict === 'holds').toBe(false);
+    expect(claims.find((c) => c.id === 'log-scale-shares')!.verdict === 'holds').toBe(true);
   });
 
   it('stops with one clear line when S7\'s result is missing', async () => {

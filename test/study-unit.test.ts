@@ -51,7 +51,7 @@ const toy = defineStudy<ToyConfig, LossSeries, Record<string, { finalLoss: numbe
     {
       id: 'larger-rate-faster',
       text: `rate ${config.lrs[1]} ends lower than rate ${config.lrs[0]}`,
-      holds: run.summary[`lr ${config.lrs[1]}`]!.finalLoss < run.summary[`lr ${config.lrs[0]}`]!.finalLoss,
+      verdict: run.summary[`lr ${config.lrs[1]}`]!.finalLoss < run.summary[`lr ${config.lrs[0]}`]!.finalLoss ? ('holds' as const) : ('FAILS' as const),
       numbers: { final: Object.fromEntries(Object.entries(run.summary).map(([k, v]) => [k, v.finalLoss])) },
     },
   ],
@@ -120,8 +120,15 @@ describe('a study added by one registry line', () => {
     const moved = structuredClone(result);
     (moved.runs[0]!.summary as Record<string, { finalLoss: number }>)['lr 0.4']!.finalLoss += 0.01;
     expect(compareToBaseline(baseline, keyNumbersOf(toy as AnyStudy, moved)).map((d) => d.name)).toEqual(['lr 0.4.finalLoss']);
-    const flipped = { ...result, claims: result.claims.map((c) => ({ ...c, holds: false })) };
+    const flipped = { ...result, claims: result.claims.map((c) => ({ ...c, verdict: 'FAILS' as const })) };
     expect(claimChanges(baseline, flipped)[0]).toContain('claim larger-rate-faster FAILS (baseline: holds)');
+    // A baseline's inconclusive must stay inconclusive: holds or FAILS in its place is a change.
+    const undecided = { ...result, claims: result.claims.map((c) => ({ ...c, verdict: 'inconclusive' as const, reason: 'within the noise' })) };
+    expect(claimChanges(baseline, undecided)[0]).toContain('claim larger-rate-faster inconclusive (baseline: holds): rate 0.4 ends lower than rate 0.05 -- within the noise');
+    const undecidedBaseline = baselineFrom(toy as AnyStudy, undecided);
+    expect(undecidedBaseline.claims).toEqual({ 'larger-rate-faster': 'inconclusive' });
+    expect(claimChanges(undecidedBaseline, undecided)).toEqual([]);
+    expect(claimChanges(undecidedBaseline, result)[0]).toContain('claim larger-rate-faster holds (baseline: inconclusive)');
   });
 });
 

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { iterationSetting, netsByActivation, positive, tailWithinIterations } from '../../src/config.js';
 import { firstRows } from '../../src/data/mnist.js';
 import { PREPROCESSINGS, fitPreprocessing, maxAbs, type Preprocessing } from '../../src/data/preprocess.js';
-import { comparing } from '../../src/claims.js';
+import { comparing, lossDifference } from '../../src/claims.js';
 import { ACTIVATION_LABEL, type Activation } from '../../src/nn/activation.js';
 import { hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
@@ -159,13 +159,15 @@ export const dataPreprocessing = defineStudy<DataPreprocessingConfig, DataPrepro
     for (const n of config.nets) {
       const raw = run.summary.nets[netKey(n.activation, 'raw')]!;
       const centred = run.summary.nets[netKey(n.activation, 'zero-centred')]!;
+      const d = lossDifference('lower', run.series.loss[netKey(n.activation, 'zero-centred')], run.series.loss[netKey(n.activation, 'raw')], config.tail);
       claims.push(
         comparing(
           {
             id: `zero-centred-below-raw-${n.activation}`,
-            text: `${ACTIVATION_LABEL[n.activation]}: zero-centred inputs end with a lower training loss than raw pixels (mean of the last ${config.tail} iterations)`,
-            holds: raw.finalLoss !== null && centred.finalLoss !== null && centred.finalLoss < raw.finalLoss,
-            numbers: { zeroCentred: centred.finalLoss, raw: raw.finalLoss },
+            text: `${ACTIVATION_LABEL[n.activation]}: zero-centred inputs end with a lower training loss than raw pixels (mean of the last ${config.tail} iterations; paired test over the shared batches)`,
+            verdict: d.verdict,
+            ...(d.reason ? { reason: d.reason } : {}),
+            numbers: { zeroCentred: centred.finalLoss, raw: raw.finalLoss, test: d.test },
           },
           { 'zero-centred': { loss: centred.finalLoss }, raw: { loss: raw.finalLoss } },
         ),

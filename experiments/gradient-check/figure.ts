@@ -9,7 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { CONFIG, PALETTE, SCHEMA_URL, provenance, type Json } from '../../src/plot/common.js';
 import type { Figure } from '../../src/plot/render.js';
 import type { TypedResult } from '../../src/study.js';
-import { VARIANT_TITLE, type GradientCheckConfig, type GradientCheckSeries, type Variant } from './study.js';
+import { FLOAT64_ANALYTIC, VARIANT_TITLE, type GradientCheckConfig, type GradientCheckSeries, type Variant } from './study.js';
 
 type Result = TypedResult<GradientCheckConfig, GradientCheckSeries, unknown>;
 
@@ -64,7 +64,7 @@ function errorVsH(result: Result, name: string, title: string, caption: string, 
     title: {
       text: title,
       subtitle: [
-        `${c.images} MNIST images, 784-${c.hidden.join('-')}-10 net; analytic = the suite's hand-written backward (float32)${note}`,
+        `${c.images} MNIST images, 784-${c.hidden.join('-')}-10 net; analytic = the suite's hand-written backward (float32)${rows.some((r) => String(r.curve).startsWith(FLOAT64_ANALYTIC)) ? `, or in the "${FLOAT64_ANALYTIC}" lines the float64 backward written by hand` : ''}${note}`,
         `background: the notes' bands (green < 1e-7 happy, pale green < 1e-4 fine, yellow uncomfortable, red > 1e-2 probably wrong)`,
         provenance(result, 'first'),
       ],
@@ -132,7 +132,7 @@ export function gradientCheckFigures(result: Result): Figure[] {
       result,
       result.study,
       'S8 Gradient check: relative error vs h, forward and centered differences, float32 and float64',
-      'Median relative error between the analytic gradient and numerical ones against the step h (log-log), forward (dashed) and centered (solid) differences in float32 and float64; the notes\' bands behind.',
+      'Median relative error between the analytic gradient and numerical ones against the step h (log-log), forward (dashed) and centered (solid) differences in float32 and float64, and float64 differences against a float64 analytic gradient; the notes\' bands behind.',
       ['tanh', 'relu', 'relu-bn'],
       ['forward', 'centered'],
     ),

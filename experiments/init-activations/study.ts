@@ -13,6 +13,7 @@
  * row share one axis and a shrinking or exploding scale shows. ReLU's exact zeros (about half
  * of the units) all fall in bin 0; `zeros` is recorded so a figure can leave them out.
  */
+import { verdictOf } from '../../src/claims.js';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { activationName, count, initScheme, positive } from '../../src/config.js';
@@ -299,19 +300,19 @@ export const initActivations = defineStudy<InitActivationsConfig, InitActivation
       {
         id: 'sigmoid-std1-saturates',
         text: `sigmoid + std=1 piles up at 0 and 1: in every layer more than ${MOST} of the activations lie within 0.05 of 0 or 1`,
-        holds: sigStd1.every((l) => ends(l) > MOST),
+        verdict: verdictOf(sigStd1.every((l) => ends(l) > MOST)),
         numbers: { nearZeroOrOnePerLayer: sigStd1.map(ends) },
       },
       {
         id: 'sigmoid-std001-centre',
         text: `sigmoid + std=0.01 piles up at 0.5: in every layer more than ${MOST} of the activations lie within 0.05 of 0.5`,
-        holds: sigSmall.every((l) => l.nearHalf > MOST),
+        verdict: verdictOf(sigSmall.every((l) => l.nearHalf > MOST)),
         numbers: { nearHalfPerLayer: sigSmall.map((l) => l.nearHalf), stdPerLayer: stds(sigSmall) },
       },
       {
         id: 'sigmoid-xavier-spread',
         text: `sigmoid + Xavier spreads across 0..1: in every layer at least ${SPREAD_MIN_BINS} of 30 bins hold >= 1% each, and neither 0/1 nor 0.5 (within 0.05) holds more than ${MOST}`,
-        holds: sigXavier.every((l) => l.occupiedBins >= SPREAD_MIN_BINS && ends(l) <= MOST && l.nearHalf <= MOST),
+        verdict: verdictOf(sigXavier.every((l) => l.occupiedBins >= SPREAD_MIN_BINS && ends(l) <= MOST && l.nearHalf <= MOST)),
         numbers: {
           occupiedBinsPerLayer: sigXavier.map((l) => l.occupiedBins),
           nearZeroOrOnePerLayer: sigXavier.map(ends),
@@ -322,19 +323,19 @@ export const initActivations = defineStudy<InitActivationsConfig, InitActivation
       {
         id: 'relu-std001-collapses',
         text: `ReLU + std=0.01 collapses to 0: in every layer more than ${MOST} of the activations lie within 0.05 of 0, and the last layer's std is below ${COLLAPSED_STD}`,
-        holds: reluSmall.every((l) => l.nearZero > MOST) && reluSmall[reluSmall.length - 1]!.std < COLLAPSED_STD,
+        verdict: verdictOf(reluSmall.every((l) => l.nearZero > MOST) && reluSmall[reluSmall.length - 1]!.std < COLLAPSED_STD),
         numbers: { nearZeroPerLayer: reluSmall.map((l) => l.nearZero), stdPerLayer: stds(reluSmall) },
       },
       {
         id: 'relu-xavier-shrinks',
         text: `ReLU + Xavier drifts toward 0: the std falls from every layer to the next, and the last layer's is below ${XAVIER_SHRINK} of the first's`,
-        holds: xavierStd.every((v, k) => k === 0 || v < xavierStd[k - 1]!) && xavierLastOverFirst < XAVIER_SHRINK,
+        verdict: verdictOf(xavierStd.every((v, k) => k === 0 || v < xavierStd[k - 1]!) && xavierLastOverFirst < XAVIER_SHRINK),
         numbers: { stdPerLayer: xavierStd, lastOverFirst: xavierLastOverFirst },
       },
       {
         id: 'relu-he-flat',
         text: `ReLU + He keeps the same spread in every layer: largest per-layer std / smallest < ${HE_FLAT_RATIO}`,
-        holds: heRatio < HE_FLAT_RATIO,
+        verdict: verdictOf(heRatio < HE_FLAT_RATIO),
         numbers: { stdPerLayer: heStd, maxOverMin: heRatio },
       },
     ];

@@ -14,7 +14,7 @@ import { initLabel } from '../../src/nn/init.js';
 import { hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { lossStudyViews, type LossSeries } from '../../src/plot/loss-curves.js';
-import { comparing } from '../../src/claims.js';
+import { comparing, lossDifference, verdictOf } from '../../src/claims.js';
 import { finalLossAndTestAccuracy } from '../../src/regression.js';
 import { Rng } from '../../src/rng.js';
 import { roundSig } from '../../src/stats.js';
@@ -189,25 +189,27 @@ export const initMnist = defineStudy<InitMnistConfig, InitMnistSeries, InitMnist
       claims.push({
         id: 'std001-no-learning',
         text: `std=0.01 does not learn: every loss of the last ${config.tail} iterations stays above ${FLAT_FLOOR} (ln 10 = ${LN10.toFixed(3)})`,
-        holds: small.tailMin !== null && small.tailMin > FLAT_FLOOR,
+        verdict: verdictOf(small.tailMin !== null && small.tailMin > FLAT_FLOOR),
         numbers: { tailMin: small.tailMin, finalLoss: small.finalLoss, ln10: LN10, testAccuracy: small.testAccuracy },
       });
     }
     if (he && xavier) {
+      const d = lossDifference('lower', run.series.loss.he, run.series.loss.xavier, config.tail);
       claims.push(
         comparing(
           {
             id: 'he-below-xavier',
-            text: `He ends with a lower loss than Xavier (mean of the last ${config.tail} iterations; SGD lr ${config.lr})`,
-            holds: he.finalLoss !== null && xavier.finalLoss !== null && he.finalLoss < xavier.finalLoss,
-            numbers: { he: he.finalLoss, xavier: xavier.finalLoss },
+            text: `He ends with a lower loss than Xavier (mean of the last ${config.tail} iterations; SGD lr ${config.lr}; paired test over the shared batches)`,
+            verdict: d.verdict,
+            ...(d.reason ? { reason: d.reason } : {}),
+            numbers: { he: he.finalLoss, xavier: xavier.finalLoss, test: d.test },
           },
           { he: { loss: he.finalLoss }, xavier: { loss: xavier.finalLoss } },
         ),
         {
           id: 'he-xavier-learn',
           text: `He and Xavier both learn: final loss (mean of the last ${config.tail} iterations) below ${config.learnedBelow}`,
-          holds: [he, xavier].every((r) => r.finalLoss !== null && r.finalLoss < config.learnedBelow),
+          verdict: verdictOf([he, xavier].every((r) => r.finalLoss !== null && r.finalLoss < config.learnedBelow)),
           numbers: { he: he.finalLoss, xavier: xavier.finalLoss, heTestAccuracy: he.testAccuracy, xavierTestAccuracy: xavier.testAccuracy },
         },
       );
@@ -216,7 +218,7 @@ export const initMnist = defineStudy<InitMnistConfig, InitMnistSeries, InitMnist
       claims.push({
         id: 'std1-explodes',
         text: `std=1 explodes: its loss goes above 10 ln 10 = ${EXPLODE_ABOVE.toFixed(1)} or turns NaN/Inf (first such iteration recorded)`,
-        holds: big.explodedAt !== null,
+        verdict: verdictOf(big.explodedAt !== null),
         numbers: {
           explodedAt: big.explodedAt,
           divergedAt: big.divergedAt,

@@ -54,7 +54,7 @@ export function scheduleFigures(result: ScheduleResult): Figure[] {
     title: {
       text: 'S10 Annealing the learning rate: training loss and the rate per iteration',
       subtitle: [
-        `${c.hidden.length + 1}-layer ReLU/He net, SGD from ${c.lr}, ${c.trainSize.toLocaleString('en-US')} images, batch ${c.batchSize}, ${c.epochs} epochs of ${ipe} iterations; same weights and batches for all`,
+        `${c.hidden.length + 1}-layer ReLU/He net, SGD from ${first.startRate ? `a0 = ${first.startRate.chosen} (the largest of ${c.startRates.join(', ')} that learns in its first epoch)${Object.keys(first.schedules).some((n) => n.startsWith('low:')) ? ` and from the low a0 = ${c.lr}` : ''}` : c.lr}, ${c.trainSize.toLocaleString('en-US')} images, batch ${c.batchSize}, ${c.epochs} epochs of ${ipe} iterations; same weights and batches for all`,
         `loss of each batch before its update, smoothed: 11-point Kaiser window (beta 2); ${provenance(result)}`,
       ],
     },

@@ -2,6 +2,7 @@
  * S1 optimizer-paths: each update rule walks f(x, y) = x^2/20 + y^2 from (-7, 2) for 30
  * steps. The function is 20 times steeper in y than in x, which is what makes SGD zig-zag.
  */
+import { verdictOf } from '../../src/claims.js';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { count, ratePerOptimizer } from '../../src/config.js';
@@ -142,28 +143,40 @@ export const optimizerPaths = defineStudy<PathsConfig, PathsSeries, PathsSummary
       sgd && {
         id: 'sgd-first-step',
         text: `SGD's first step (lr ${lr}) from (${x0}, ${y0}) lands at (${expected.map((v) => Number(v.toPrecision(6))).join(', ')}) (within 1e-4)`,
-        holds: error < 1e-4,
+        verdict: verdictOf(error < 1e-4),
         numbers: { firstStep: first, error },
       },
-      sgd && { id: 'sgd-zigzag', text: 'SGD zig-zags along y: y changes sign on more than half of its steps', holds: sgd.ySignChangeShare > 0.5, numbers: { ySignChangeShare: sgd.ySignChangeShare } },
-      momentum && { id: 'momentum-overshoots-x', text: 'Momentum rolls along x like a ball: it overshoots the minimum in x (max x > 0)', holds: momentum.maxX > 0, numbers: { maxX: momentum.maxX } },
+      sgd && { id: 'sgd-zigzag', text: 'SGD zig-zags along y: y changes sign on more than half of its steps', verdict: verdictOf(sgd.ySignChangeShare > 0.5), numbers: { ySignChangeShare: sgd.ySignChangeShare } },
+      momentum && { id: 'momentum-overshoots-x', text: 'Momentum rolls along x like a ball: it overshoots the minimum in x (max x > 0)', verdict: verdictOf(momentum.maxX > 0), numbers: { maxX: momentum.maxX } },
+      // "Compared with SGD, Momentum approaches faster along x": after the same number of steps,
+      // at each rule's own (the lecture's) rate, Momentum's |x| is the smaller.
+      paths.sgd && paths.momentum && (() => {
+        const sx = Math.abs(paths.sgd.x[paths.sgd.x.length - 1]!);
+        const mx = Math.abs(paths.momentum.x[paths.momentum.x.length - 1]!);
+        return {
+          id: 'momentum-faster-along-x',
+          text: `Momentum approaches the minimum faster along x than SGD: after ${paths.momentum.x.length - 1} steps at their own rates (Momentum ${paths.momentum.lr}, SGD ${paths.sgd.lr}) its |x| is the smaller`,
+          verdict: verdictOf(mx < sx),
+          numbers: { momentumAbsX: mx, sgdAbsX: sx, momentumAbsXAtStep10: Math.abs(paths.momentum.x[10] ?? NaN), sgdAbsXAtStep10: Math.abs(paths.sgd.x[10] ?? NaN) },
+        };
+      })(),
       adagrad && {
         id: 'adagrad-y-steps-shrink',
         text: "AdaGrad's y steps shrink: |dy| never grows from one step to the next, and the last is under 1/10 of the first",
-        holds: adagrad.yStepsNonIncreasing && adagrad.lastYStep < adagrad.firstYStep / 10,
+        verdict: verdictOf(adagrad.yStepsNonIncreasing && adagrad.lastYStep < adagrad.firstYStep / 10),
         numbers: { nonIncreasing: adagrad.yStepsNonIncreasing, firstYStep: adagrad.firstYStep, lastYStep: adagrad.lastYStep },
       },
       // A comparison: both walks must have moved toward the minimum at all.
       adam && momentum && {
         id: 'adam-less-sway',
         text: "Adam moves like Momentum with less sway: its total travel in y is smaller than Momentum's (both end closer to the minimum than they started)",
-        holds: adam.totalYTravel < momentum.totalYTravel && adam.finalDistance < startDistance && momentum.finalDistance < startDistance,
+        verdict: verdictOf(adam.totalYTravel < momentum.totalYTravel && adam.finalDistance < startDistance && momentum.finalDistance < startDistance),
         numbers: { adamYTravel: adam.totalYTravel, momentumYTravel: momentum.totalYTravel },
       },
       {
         id: 'all-approach-minimum',
         text: `Every optimizer ends closer to the minimum (0, 0) than its start (distance ${startDistance.toFixed(2)})`,
-        holds: names.every((n) => run.summary[n]!.finalDistance < startDistance),
+        verdict: verdictOf(names.every((n) => run.summary[n]!.finalDistance < startDistance)),
         numbers: Object.fromEntries(names.map((n) => [`${n}Distance`, run.summary[n]!.finalDistance])),
       },
     ];

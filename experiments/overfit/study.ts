@@ -20,7 +20,8 @@ import { firstRows } from '../../src/data/mnist.js';
 import { disposeTrainees, hiddenOf, mnistNet } from '../../src/nn/mnist-net.js';
 import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { Rng } from '../../src/rng.js';
-import { comparing } from '../../src/claims.js';
+import { byDifference, comparing, verdictOf } from '../../src/claims.js';
+import { judgeDifference } from '../../src/difference.js';
 import { mean, roundTo } from '../../src/stats.js';
 import { defineStudy, unit, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
 import { disposeBatch, toBatch } from '../../src/train/batches.js';
@@ -305,18 +306,35 @@ export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>, confi
     claims.push({
       id: 'plain-overfits',
       text: `Plain: train accuracy ends at ${PLAIN_TRAIN.toFixed(1)} and the train-test gap ends above ${PLAIN_MIN_GAP}`,
-      holds: plain.finalTrain >= PLAIN_TRAIN && plain.finalGap > PLAIN_MIN_GAP,
+      verdict: verdictOf(plain.finalTrain >= PLAIN_TRAIN && plain.finalGap > PLAIN_MIN_GAP),
       numbers: { ...numbersOf('plain'), firstEpochTrainAtOne: plain.firstEpochTrainAtOne },
     });
   }
+  // A gap is train accuracy (trainSize images) minus test accuracy (testSize images): two
+  // nets' gaps differ for real when the difference exceeds the suite's rule (src/difference.ts)
+  // over the four binomial counts. The test accuracies go beside the verdict as a note: a gap
+  // can narrow because train accuracy falls while test accuracy falls too.
+  const gapNarrower = (a: VariantSummary, b: VariantSummary) =>
+    byDifference(
+      judgeDifference('lower', {
+        kind: 'binomial',
+        difference: a.finalGap - b.finalGap,
+        parts: [a.finalTrain, b.finalTrain].map((p) => ({ p, n: config.trainSize })).concat([a.finalTest, b.finalTest].map((p) => ({ p, n: config.testSize }))),
+      }),
+    );
+  const testNote = (a: VariantSummary, b: VariantSummary, names: [string, string]) =>
+    `test accuracy ${names[0]} ${a.finalTest.toFixed(3)} vs ${names[1]} ${b.finalTest.toFixed(3)} (${a.finalTest >= b.finalTest ? 'not lower' : 'lower'})`;
   if (plain && decay) {
+    const d = gapNarrower(decay, plain);
+    const trainBelowOne = decay.finalTrain < 1;
     claims.push(
       comparing(
         {
           id: 'weight-decay-narrows-gap',
-          text: `Weight decay ${lambda}: train accuracy ends below 1.0 and the train-test gap ends smaller than plain's`,
-          holds: decay.finalTrain < 1 && decay.finalGap < plain.finalGap,
-          numbers: { ...numbersOf('weight-decay'), plainGap: plain.finalGap },
+          text: `Weight decay ${lambda}: train accuracy ends below 1.0 and the train-test gap ends smaller than plain's (a real difference)`,
+          verdict: trainBelowOne ? d.verdict : 'FAILS',
+          reason: [trainBelowOne && d.reason ? d.reason : null, testNote(decay, plain, ['weight decay', 'plain'])].filter((x) => x !== null).join('; '),
+          numbers: { ...numbersOf('weight-decay'), plainGap: plain.finalGap, plainTest: plain.finalTest, gapTest: d.test },
         },
         learned('weight-decay', 'plain'),
       ),
@@ -327,9 +345,11 @@ export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>, confi
       comparing(
         {
           id: 'dropout-narrows-gap',
-          text: `Dropout ${ratio}: the train-test gap ends smaller than its no-dropout control's`,
-          holds: dropout.finalGap < control.finalGap,
-          numbers: { ...numbersOf('dropout'), control: numbersOf('dropout-control') },
+          text: `Dropout ${ratio}: the train-test gap ends smaller than its no-dropout control's (a real difference)`,
+          ...(() => {
+            const d = gapNarrower(dropout, control);
+            return { verdict: d.verdict, reason: [d.reason ?? null, testNote(dropout, control, ['dropout', 'control'])].filter((x) => x !== null).join('; '), numbers: { ...numbersOf('dropout'), control: numbersOf('dropout-control'), gapTest: d.test } };
+          })(),
         },
         learned('dropout', 'dropout-control'),
       ),
@@ -343,7 +363,7 @@ export function overfitClaims(s: Partial<Record<Variant, VariantSummary>>, confi
         {
           id: 'dropout-fits-later',
           text: `Dropout ${ratio} keeps train accuracy below 1.0 for more epochs than its control (which reaches 1.0)`,
-          holds: c !== null && (d === null || d > c),
+          verdict: verdictOf(c !== null && (d === null || d > c)),
           numbers: { dropoutFirstEpochAtOne: d, controlFirstEpochAtOne: c, dropoutFinalTrain: dropout.finalTrain },
         },
         learned('dropout', 'dropout-control'),

@@ -15,7 +15,8 @@
  */
 import { z } from 'zod';
 import { count, hiddenLayers, range, share } from '../../src/config.js';
-import { comparing } from '../../src/claims.js';
+import { byDifference, comparing, verdictOf } from '../../src/claims.js';
+import { judgeDifference } from '../../src/difference.js';
 import { UserError } from '../../src/errors.js';
 import { readResult } from '../../src/results/store.js';
 import { Rng } from '../../src/rng.js';
@@ -453,20 +454,28 @@ function strategyClaims(run: SeedOutput<StrategiesSeries, StrategiesSummary>, co
   const sh = s.sampling;
   const b = s.s7;
   const lrBorder = b.borders.find((e) => e.afterStage === 1 && e.hyperparameter === 'lr') ?? null;
+  // The notes: random search "beats" grid search. Each seed pairs one grid search with one
+  // random search: the suite's rule over the seeds (src/difference.ts) decides.
+  const paired = s.random.bestVal.length === s.grid.bestVal.length && s.random.bestVal.length > 0 && [...s.random.bestVal, ...s.grid.bestVal].every((v) => v !== null);
+  const beats = paired
+    ? byDifference(judgeDifference('higher', { kind: 'paired', unit: 'seed', a: s.random.bestVal as number[], b: s.grid.bestVal as number[] }))
+    : { verdict: 'inconclusive' as const, reason: 'a repetition has no best validation accuracy', test: 'none' };
   return [
     comparing(
       {
         id: 'random-beats-grid',
-        text: `with the same budget (${n} trials: a ${config.gridPerAxis}x${config.gridPerAxis} grid vs ${n} random) random search's best final validation accuracy, averaged over ${config.repetitions} seed(s), is at least grid search's`,
-        holds: s.random.meanBestVal !== null && s.grid.meanBestVal !== null && s.random.meanBestVal >= s.grid.meanBestVal,
-        numbers: { randomMean: s.random.meanBestVal, gridMean: s.grid.meanBestVal, randomBest: s.random.bestVal, gridBest: s.grid.bestVal, randomAhead: s.randomAhead, randomBestLr: s.random.bestLr, gridBestLr: s.grid.bestLr },
+        text: `with the same budget (${n} trials: a ${config.gridPerAxis}x${config.gridPerAxis} grid vs ${n} random) random search's best final validation accuracy beats grid search's, a real difference over ${config.repetitions} seed(s) (paired)`,
+        verdict: beats.verdict,
+        ...(beats.reason ? { reason: beats.reason } : {}),
+        numbers: {
+          test: beats.test, randomMean: s.random.meanBestVal, gridMean: s.grid.meanBestVal, randomBest: s.random.bestVal, gridBest: s.grid.bestVal, randomAhead: s.randomAhead, randomBestLr: s.random.bestLr, gridBestLr: s.grid.bestLr },
       },
       learned,
     ),
     {
       id: 'random-tries-more-lr',
       text: `random search tries at least ${MANY_MORE}x as many distinct learning rates (0.01-decade resolution) as the grid, on average over the seeds (the grid: ${config.gridPerAxis})`,
-      holds: meanLr(s.random) >= MANY_MORE * meanLr(s.grid),
+      verdict: verdictOf(meanLr(s.random) >= MANY_MORE * meanLr(s.grid)),
       numbers: { randomDistinctLr: s.random.distinctLr, gridDistinctLr: s.grid.distinctLr, randomDistinctDecay: s.random.distinctDecay, gridDistinctDecay: s.grid.distinctDecay },
     },
     {
@@ -475,13 +484,13 @@ function strategyClaims(run: SeedOutput<StrategiesSeries, StrategiesSummary>, co
       // (0.9 vs 0.25) misses by dozens of standard errors.
       id: 'log-scale-shares',
       text: `of ${sh.draws} draws on 1e-4..1, uniform puts ${pct(sh.rateUniform.expected)} in 0.1..1 and the log scale ${pct(sh.rateLog.expected)} (each within 4 standard errors)`,
-      holds: shareHolds(sh.rateUniform) && shareHolds(sh.rateLog),
+      verdict: verdictOf(shareHolds(sh.rateUniform) && shareHolds(sh.rateLog)),
       numbers: { uniform: sh.rateUniform, log: sh.rateLog },
     },
     {
       id: 'averaging-scale-shares',
       text: `of ${sh.draws} draws of beta on 0.9..0.999, uniform puts ${pct(sh.betaUniform.expected)} at 0.99 and above (windows 1/(1-beta) of 100..1000 steps) and log10(1-beta) ${pct(sh.betaLog.expected)} (each within 4 standard errors)`,
-      holds: shareHolds(sh.betaUniform) && shareHolds(sh.betaLog),
+      verdict: verdictOf(shareHolds(sh.betaUniform) && shareHolds(sh.betaLog)),
       numbers: { uniform: sh.betaUniform, log: sh.betaLog, ...sh.windows },
     },
     comparing(
@@ -490,7 +499,7 @@ function strategyClaims(run: SeedOutput<StrategiesSeries, StrategiesSummary>, co
         // must be the one S7 sampled (else S7's run predates the rule and the claim fails).
         id: 's7-border-rule',
         text: `S7's border rule fires on S7's lecture run (stage 1's best lr within a tenth of the log range of 1e-2), S7's stage 2 searched the extended range, and its best is at least as good as stage 1's`,
-        holds: lrBorder !== null && lrBorder.side === 'high' && b.agrees && b.stage2BestVal !== null && b.stage1BestVal !== null && b.stage2BestVal >= b.stage1BestVal,
+        verdict: verdictOf(lrBorder !== null && lrBorder.side === 'high' && b.agrees && b.stage2BestVal !== null && b.stage1BestVal !== null && b.stage2BestVal >= b.stage1BestVal),
         numbers: { fired: lrBorder, agreesWithS7: b.agrees, ruleLrRange: b.ruleLrRange, s7LrRange: b.s7LrRange, stage1Best: b.stage1BestVal, stage2Best: b.stage2BestVal, stage2BestLr: b.stage2BestLr, beyondBorder: b.beyondBorder, beyondBest: b.beyondBestVal, source: b.path },
       },
       { 'S7 stage 1 best': { accuracy: b.stage1BestVal }, 'S7 stage 2 best': { accuracy: b.stage2BestVal } },

@@ -64,10 +64,12 @@ async function baselines(argv: string[]): Promise<number> {
       const before = readBaseline(study.name);
       const b = baselineFrom(study, result);
       const path = writeBaseline(b);
-      const failing = result.claims.filter((c) => !c.holds).map((c) => c.id);
+      const failing = result.claims.filter((c) => c.verdict === 'FAILS').map((c) => c.id);
+      const undecided = result.claims.filter((c) => c.verdict === 'inconclusive').map((c) => c.id);
       process.stdout.write(
         `${study.name}: ${Object.keys(b.numbers).length} numbers, ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${path}` +
-          `${before ? '' : ' (new)'}${failing.length ? `; claims FAIL at quick scale: ${failing.join(', ')}` : ''}\n`,
+          `${before ? '' : ' (new)'}${failing.length ? `; claims FAIL at quick scale: ${failing.join(', ')}` : ''}` +
+          `${undecided.length ? `; inconclusive at quick scale: ${undecided.join(', ')}` : ''}\n`,
       );
     }
   } finally {

@@ -85,7 +85,7 @@ async function compareCommand(a: CompareArgs): Promise<number> {
   const claimIds = [...new Set(runs.flatMap((r) => r.result.claims.map((c) => c.id)))];
   const verdict = (r: ComparedRun, id: string) => {
     const c = r.result.claims.find((x) => x.id === id);
-    return c ? (c.holds ? 'holds' : 'FAILS') : '-';
+    return c ? c.verdict : '-';
   };
   out.push('claims', table(head, claimIds.map((id) => [id, ...runs.map((r) => verdict(r, id))])), '');
   process.stdout.write(out.join('\n') + '\n');

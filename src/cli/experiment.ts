@@ -143,7 +143,7 @@ async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> 
     if (pool) process.stderr.write(`  units run in ${a.workers} worker processes\n`);
     try {
       const { result, path } = await runStudy({ ...plan, ...settingsOf(a, mnistDir), pool, sink });
-      failing += result.claims.filter((c) => !c.holds).length;
+      failing += result.claims.filter((c) => c.verdict === 'FAILS').length;
       process.stdout.write(describeOutcome(result, path).join('\n') + '\n');
     } finally {
       pool?.close();
@@ -182,7 +182,7 @@ async function runInWorkers(plans: RunPlan[], writers: Map<RunPlan, RunPlan[]>, 
       if (failedWriter >= 0) throw new Error(`${writers.get(p)![failedWriter]!.study.name} failed, and this study reads its result`);
       if (p.study.units) {
         const { result, path } = await runStudy({ ...run, pool, expectedMs, sink });
-        report = { lines: describeOutcome(result, path), failing: result.claims.filter((c) => !c.holds).length };
+        report = { lines: describeOutcome(result, path), failing: result.claims.filter((c) => c.verdict === 'FAILS').length };
       } else {
         const outcome = await pool.submit({ type: 'study', run: toMessage(run) }, p.study.name, expectedMs, undefined, sink);
         if (!outcome.ok) throw new Error(outcome.error);
@@ -301,7 +301,7 @@ async function mergeCommand(a: MergeArgs, registry: StudyRegistry): Promise<numb
   let failing = 0;
   for (const r of results) {
     const path = writeResult(a.out, r);
-    failing += r.claims.filter((c) => !c.holds).length;
+    failing += r.claims.filter((c) => c.verdict === 'FAILS').length;
     process.stdout.write(`\n${r.title} (${r.profile}, seeds ${r.seeds.join(',')}${r.name ? `; run '${r.name}'` : ''})\n${describeOutcome(r, path).join('\n')}\n`);
   }
   if (failing > 0) process.stdout.write(`\n${FAILING(failing)}`);

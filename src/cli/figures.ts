@@ -8,6 +8,8 @@
  * (index*.html: the report as an interactive page, see src/page.ts.)
  * A file that is not a result of a known study, or is malformed, is reported by name and
  * skipped; the rest is still drawn, and the exit code is 1.
+ * Before drawing, every result's claims are re-judged with the current rules from its stored
+ * series (results/rejudge.ts) and a file whose claims changed is rewritten.
  */
 import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
@@ -19,7 +21,8 @@ import { buildPage, vendorScripts, type PageFigure } from '../page.js';
 import { compareFigure } from '../plot/compare.js';
 import { REPORT_KINDS, buildReport, kindOf, type ReportEntry, type ReportKind, type ReportStudy } from '../report.js';
 import type { StudyResult } from '../results/schema.js';
-import { RUNS_DIR, ensureWritableDir, readResult, resultFileName } from '../results/store.js';
+import { rejudge } from '../results/rejudge.js';
+import { RUNS_DIR, ensureWritableDir, readResult, resultFileName, writeResult } from '../results/store.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { typedResult } from '../study.js';
 import type { AnyStudy } from '../study.js';
@@ -262,11 +265,36 @@ export function pageFor(out: string, kind: ReportKind, plan: { planned: Planned[
   );
 }
 
+/**
+ * Every result's claims recomputed with the current rules from its stored series (see
+ * results/rejudge.ts); a file whose claims changed is rewritten before the reports are built,
+ * so they never show a verdict the current rules would not give.
+ */
+export function rejudgePlanned(out: string, planned: Planned[], studies: AnyStudy[] = STUDIES): void {
+  for (const p of planned) {
+    const study = studies.find((s) => s.name === p.result.study);
+    if (!study) continue;
+    let again: ReturnType<typeof rejudge>;
+    try {
+      again = rejudge(study, p.result);
+    } catch (err) {
+      process.stderr.write(`${join(out, p.file)}: cannot be re-judged with the current rules (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): its claims are as the run judged them; run it again\n`);
+      continue;
+    }
+    if (!again.changed) continue;
+    writeResult(out, again.result);
+    p.result = again.result;
+    const what = again.verdictChanges.length ? again.verdictChanges.join('; ') : 'wording or numbers only, no verdict changed';
+    process.stdout.write(`re-judged ${join(out, p.file)} with the current rules: ${what}\n`);
+  }
+}
+
 interface FiguresArgs {
   studies?: string[];
   out: string;
   profile: ReportKind | 'all';
   report: boolean;
+  rejudge: boolean;
   scale: number;
   format: FigureFormat;
   csv: boolean;
@@ -281,6 +309,7 @@ async function figuresCommand(a: FiguresArgs, studies: AnyStudy[]): Promise<numb
   const kinds: ReportKind[] = a.profile === 'all' ? [...REPORT_KINDS] : [a.profile];
   const plan = planFigures(a.out, kinds, known, studies);
   for (const s of plan.skipped) process.stderr.write(`skipped ${join(a.out, s.file)}: ${s.reason}\n`);
+  if (a.rejudge) rejudgePlanned(a.out, plan.planned, studies);
 
   let drawn = 0;
   for (const kind of kinds) {
@@ -348,6 +377,7 @@ export async function figuresCli(argv: string[], studies: AnyStudy[] = STUDIES):
           .option('format', { describe: 'svg, png or both (the Vega-Lite spec is written with svg)', default: 'both', coerce: oneOf('format', FIGURE_FORMATS) })
           .option('csv', { describe: 'also write each figure\'s data as a tidy CSV table (<figure>.csv)', type: 'boolean', default: false })
           .option('report', { describe: 'rewrite the reports and their pages (--no-report to skip)', type: 'boolean', default: true })
+          .option('rejudge', { describe: 'recompute every result\'s claims with the current rules and rewrite the files whose claims changed (--no-rejudge to draw them as written)', type: 'boolean', default: true })
           .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false }),
       (args) => {
         exit = figuresCommand(args as unknown as FiguresArgs, studies);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../backend.js';
 import { loadMnist, type Mnist } from '../data/mnist.js';
 import { describeEnvironment } from '../environment.js';
-import { formatDuration, formatNumbers } from '../format.js';
+import { formatDuration, formatNumbers, verdictLabel } from '../format.js';
 import { aggregateSummaries, combineClaims } from '../results/aggregate.js';
 import type { Environment, Profile, SeedRun, StudyResult } from '../results/schema.js';
 import { SCHEMA_VERSION } from '../results/schema.js';
@@ -178,7 +178,7 @@ export async function runStudy(req: RunRequest): Promise<{ result: StudyResult; 
 export function describeOutcome(result: StudyResult, path: string): string[] {
   const lines: string[] = [];
   if (result.claims.length === 0) lines.push('  no claim checked: every claim of this study needs something this run left out (a variant, an update rule)');
-  for (const c of result.claims) lines.push(`  ${c.holds ? 'holds' : 'FAILS'}  ${c.text}`, `         ${formatNumbers(c.numbers)}`);
+  for (const c of result.claims) lines.push(`  ${verdictLabel(c.verdict)}  ${c.text}`, ...(c.reason ? [`         ${c.reason}`] : []), `         ${formatNumbers(c.numbers)}`);
   lines.push(`  wrote ${path} (${formatDuration(result.durationMs)})`);
   return lines;
 }

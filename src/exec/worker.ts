@@ -62,7 +62,7 @@ async function handle(job: Job): Promise<unknown> {
     return outcome;
   }
   const { result, path } = await runStudy({ ...job.run, study, pool: null, sink });
-  return { lines: describeOutcome(result, path), failing: result.claims.filter((c) => !c.holds).length };
+  return { lines: describeOutcome(result, path), failing: result.claims.filter((c) => c.verdict === 'FAILS').length };
 }
 
 process.on('message', (message: { id: number; job: Job }) => {

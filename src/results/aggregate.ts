@@ -1,8 +1,10 @@
 /**
  * Combining the runs of several seeds: numbers in the summaries become {mean, std, min, max}
- * (std with n-1), and a claim holds only when it holds for every seed.
+ * (std with n-1), and a claim's verdict over seeds: FAILS when it fails in any seed, holds when
+ * it holds in every seed, inconclusive otherwise (some seed could not decide).
  */
 import type { ClaimCheck } from '../study.js';
+import { worst } from '../claims.js';
 import type { Claim } from './schema.js';
 
 export interface Spread {
@@ -50,13 +52,16 @@ export function combineClaims(perSeed: { seed: number; claims: ClaimCheck[] }[])
   return base.map((c) => {
     const each = perSeed.map(({ seed, claims }) => {
       const mine = claims.find((x) => x.id === c.id);
-      return { seed, holds: mine?.holds ?? false, numbers: mine?.numbers ?? {} };
+      return { seed, verdict: mine?.verdict ?? ('FAILS' as const), ...(mine?.reason ? { reason: mine.reason } : {}), numbers: mine?.numbers ?? {} };
     });
-    const held = each.filter((e) => e.holds).length;
+    const held = each.filter((e) => e.verdict === 'holds').length;
+    const verdict = worst(...each.map((e) => e.verdict));
+    const undecided = each.filter((e) => e.verdict === 'inconclusive').map((e) => `seed ${e.seed}: ${e.reason ?? 'inconclusive'}`);
     return {
       id: c.id,
       text: c.text,
-      holds: held === each.length,
+      verdict,
+      ...(verdict === 'inconclusive' ? { reason: undecided.join('; ') } : {}),
       numbers: { ...(aggregateSummaries(each.map((e) => e.numbers)) as Record<string, unknown>), seedsHolding: `${held}/${each.length}` },
       perSeed: each,
     };

@@ -1,7 +1,8 @@
 /**
  * The result file of one run of one study: what was run (study, profile, seeds, full config),
  * where (backend, versions, CPU, commit), when and for how long, every recorded series, a
- * summary, and each lecture claim with holds/FAILS and the numbers behind it.
+ * summary, and each lecture claim with its verdict (holds, FAILS or inconclusive) and the
+ * numbers behind it.
  */
 import { z } from 'zod';
 
@@ -13,16 +14,44 @@ export const SCHEMA_VERSION = 2;
 export const PROFILES = ['lecture', 'quick'] as const;
 export type Profile = (typeof PROFILES)[number];
 
+/**
+ * A claim's verdict. `inconclusive`: the run cannot decide (a net the claim needs to learn did
+ * not, or the difference the claim rests on is within the noise); its `reason` says which.
+ */
+export const VERDICTS = ['holds', 'FAILS', 'inconclusive'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
 export const ClaimSchema = z.object({
   id: z.string(),
   /** The lecture's claim, stated as a checkable sentence with its threshold. */
   text: z.string(),
-  holds: z.boolean(),
+  verdict: z.enum(VERDICTS),
+  /** Why the run cannot decide (inconclusive), why it failed, or a note the verdict must be read with. */
+  reason: z.string().optional(),
   /** The measured numbers the verdict rests on. */
   numbers: z.record(z.string(), z.unknown()),
-  /** With --seeds N: the verdict and numbers of each seed (the claim holds only if it holds in all). */
-  perSeed: z.array(z.object({ seed: z.number(), holds: z.boolean(), numbers: z.record(z.string(), z.unknown()) })).optional(),
+  /** With --seeds N: the verdict and numbers of each seed (see results/aggregate.ts for how they combine). */
+  perSeed: z.array(z.object({ seed: z.number(), verdict: z.enum(VERDICTS), reason: z.string().optional(), numbers: z.record(z.string(), z.unknown()) })).optional(),
 });
+
+/**
+ * Result files written before claims had three verdicts carry `holds: boolean`; they are read
+ * as holds/FAILS (re-judging them under the current rules rewrites them, see results/rejudge.ts).
+ */
+function upgradeClaim(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || 'verdict' in raw || !('holds' in raw)) return raw;
+  const { holds, perSeed, ...rest } = raw as { holds: unknown; perSeed?: unknown };
+  const verdictOf = (h: unknown) => (h === true ? 'holds' : 'FAILS');
+  const seeds = Array.isArray(perSeed)
+    ? perSeed.map((p) => {
+        if (p === null || typeof p !== 'object' || !('holds' in p)) return p;
+        const { holds: h, ...r } = p as { holds: unknown };
+        return { ...r, verdict: verdictOf(h) };
+      })
+    : perSeed;
+  return { ...rest, verdict: verdictOf(holds), ...(seeds === undefined ? {} : { perSeed: seeds }) };
+}
+export const ClaimsSchema = z.preprocess((raw) => (Array.isArray(raw) ? raw.map(upgradeClaim) : raw), z.array(ClaimSchema));
 export type Claim = z.infer<typeof ClaimSchema>;
 
 export const EnvironmentSchema = z.object({
@@ -65,6 +94,6 @@ export const ResultSchema = z.object({
   runs: z.array(SeedRunSchema).min(1),
   /** One seed: that run's summary. Several: {mean, std, min, max} for every number in it. */
   summary: z.record(z.string(), z.unknown()),
-  claims: z.array(ClaimSchema),
+  claims: ClaimsSchema,
 });
 export type StudyResult = z.infer<typeof ResultSchema>;

@@ -28,7 +28,7 @@ const common = {
   units: { walk: unit((config: Config, lr: number, ctx: UnitContext, key: string) => walk(config.steps, lr, ctx.seed, key)) },
   claims: (run: { summary: Summary }) => {
     const finals = Object.values(run.summary).map((s) => s.finalLoss);
-    return [{ id: 'some-walk-converges', text: 'some walk ends below 1e-3', holds: Math.min(...finals) < 1e-3, numbers: { best: Math.min(...finals) } }];
+    return [{ id: 'some-walk-converges', text: 'some walk ends below 1e-3', verdict: Math.min(...finals) < 1e-3 ? ('holds' as const) : ('FAILS' as const), numbers: { best: Math.min(...finals) } }];
   },
   keyNumbers: () => ({}),
   figures: (result: Parameters<typeof lossFigure>[0]) => [lossFigure(result, { name: result.study, title: 'Toy', caption: 'loss per step', yMax: 1, labels: {} })],
