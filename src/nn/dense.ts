@@ -16,14 +16,16 @@
  * round differently). Outside the tape (evaluation) the whole thing is one kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import { productTransposedA, productTransposedB, reluGrad, type FusedActivation } from './kernels.js';
 
-export type FusedActivation = 'linear' | 'relu' | 'sigmoid';
+export type { FusedActivation };
+
 
 type GradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.Tensor[];
 
 /** dL/dz from dL/dy for y = act(z), written with the saved output y. */
 function activationGrad(act: FusedActivation, dy: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
-  if (act === 'relu') return tf.mul(dy, tf.step(y)) as tf.Tensor2D;
+  if (act === 'relu') return reluGrad(dy, y);
   if (act === 'sigmoid') return tf.mul(dy, tf.mul(y, tf.sub(1, y))) as tf.Tensor2D;
   return dy;
 }
@@ -46,7 +48,7 @@ function op(act: FusedActivation, inputGrad: boolean): (...args: tf.Tensor[]) =>
       const gradFunc: GradFunc = (dy, saved) => {
         const [xs, ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const dz = activationGrad(act, dy, ys);
-        return [tf.matMul(dz, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dz), tf.sum(dz, 0)];
+        return [productTransposedB(dz, ws), productTransposedA(xs, dz), tf.sum(dz, 0)];
       };
       return { value, gradFunc };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (...args: tf.Tensor[]) => tf.Tensor2D;
@@ -54,14 +56,14 @@ function op(act: FusedActivation, inputGrad: boolean): (...args: tf.Tensor[]) =>
     // x^T is an extra input (not differentiated) so that the caller can supply it ready-made.
     f = tf.customGrad(((xT: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
       const value = forward(x, w, b, act);
-      save([xT, value]);
+      save([xT, x, value]);
       const gradFunc: GradFunc = (dy, saved) => {
-        const [xTs, ys] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const [xTs, xs, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const dz = activationGrad(act, dy, ys);
         // customGrad wants one gradient per input; the data's are never used (tfjs checks the
         // shape of a gradient only for inputs on the path to a variable, so if x ever were
         // one, this scalar would fail loudly instead of passing a wrong gradient).
-        return [tf.scalar(0), tf.scalar(0), tf.matMul(xTs, dz), tf.sum(dz, 0)];
+        return [tf.scalar(0), tf.scalar(0), productTransposedA(xs, dz, xTs), tf.sum(dz, 0)];
       };
       return { value, gradFunc };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (...args: tf.Tensor[]) => tf.Tensor2D;

@@ -24,6 +24,7 @@ import { activate, LEAKY_RELU_SLOPE, type Activation } from './activation.js';
 import { dense, denseOnData, denseTfjsGrad, type FusedActivation } from './dense.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { initWeights, type InitScheme } from './init.js';
+import { fusedAffine } from './kernels.js';
 import {
   affineBackward,
   affineForward,
@@ -186,7 +187,7 @@ export class Mlp {
     const b = this.biases[l] as tf.Tensor1D;
     const fused = this.fusedActivation(l);
     if (this.spec.tfjsGradient) return denseTfjsGrad(h, w, b);
-    if (mode === 'eval') return tf.fused.matMul({ a: h, b: w, bias: b, activation: fused }) as tf.Tensor2D;
+    if (mode === 'eval') return fusedAffine(h, w, b, fused);
     if (l === 0 && xT) return denseOnData(h, xT, w, b, fused);
     return dense(h, w, b, fused);
   }
