@@ -5,8 +5,9 @@
  *
  * Why: on the wasm backend only plain 2-D matMul runs through XNNPACK. tfjs's own gradient of
  * matMul asks for transposed operands (transposeA/transposeB), which take a loop about ten
- * times slower (DESIGN.md "Facts"). Here the operand is transposed explicitly first, so both
- * gradient products are plain matMuls:
+ * times slower. Here the products with a transposed operand go through kernels.ts, which on
+ * wasm transposes explicitly first (so both gradient products are plain matMuls) and on
+ * tensorflow uses the product's transpose flags:
  *   dx = dy W^T,   dW = x^T dy,   db = sum over rows of dy.
  * For the first layer, whose input is data, dx is never computed.
  *
@@ -16,7 +17,7 @@
  * round differently). Outside the tape (evaluation) the whole thing is one kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { productTransposedA, productTransposedB, reluGrad, type FusedActivation } from './kernels.js';
+import { nativeBiasGrad, productTransposedA, productTransposedB, reluGrad, type FusedActivation } from './kernels.js';
 
 export type { FusedActivation };
 
@@ -48,7 +49,7 @@ function op(act: FusedActivation, inputGrad: boolean): (...args: tf.Tensor[]) =>
       const gradFunc: GradFunc = (dy, saved) => {
         const [xs, ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const dz = activationGrad(act, dy, ys);
-        return [productTransposedB(dz, ws), productTransposedA(xs, dz), tf.sum(dz, 0)];
+        return [productTransposedB(dz, ws), productTransposedA(xs, dz), (nativeBiasGrad(dz) ?? tf.sum(dz, 0))];
       };
       return { value, gradFunc };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (...args: tf.Tensor[]) => tf.Tensor2D;
@@ -63,7 +64,7 @@ function op(act: FusedActivation, inputGrad: boolean): (...args: tf.Tensor[]) =>
         // customGrad wants one gradient per input; the data's are never used (tfjs checks the
         // shape of a gradient only for inputs on the path to a variable, so if x ever were
         // one, this scalar would fail loudly instead of passing a wrong gradient).
-        return [tf.scalar(0), tf.scalar(0), productTransposedA(xs, dz, xTs), tf.sum(dz, 0)];
+        return [tf.scalar(0), tf.scalar(0), productTransposedA(xs, dz, xTs), (nativeBiasGrad(dz) ?? tf.sum(dz, 0))];
       };
       return { value, gradFunc };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (...args: tf.Tensor[]) => tf.Tensor2D;

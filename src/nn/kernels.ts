@@ -12,7 +12,7 @@
  * product's transpose flags (TensorFlow reads the operand transposed at no cost), ReLU's
  * backward is TensorFlow's own ReluGrad kernel (dout where the input was positive, dout * 0
  * elsewhere: the bits of dout * step(x) for every input that is not NaN), log-softmax is its
- * LogSoftmax kernel, and the "fused" affine product is its three kernels called directly
+ * LogSoftmax kernel, an affine layer's bias gradient its BiasAddGrad kernel, and the "fused" affine product is its three kernels called directly
  * (the bits of tfjs-node's fused matMul, one engine layer less).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -33,6 +33,7 @@ interface NodeBackend {
 }
 
 const RELU_GRAD = 'LabNativeReluGrad';
+const BIAS_GRAD = 'LabNativeBiasAddGrad';
 const LOG_SOFTMAX = 'LabNativeLogSoftmax';
 let registered = false;
 
@@ -46,6 +47,14 @@ function registerNativeKernels(): void {
     kernelFunc: ({ inputs, backend }) => {
       const b = backend as unknown as NodeBackend;
       return b.executeSingleOutput('ReluGrad', floatT(b), [inputs.dy as tf.Tensor, inputs.x as tf.Tensor]) as unknown as tf.TensorInfo;
+    },
+  });
+  tf.registerKernel({
+    kernelName: BIAS_GRAD,
+    backendName: 'tensorflow',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as NodeBackend;
+      return b.executeSingleOutput('BiasAddGrad', floatT(b), [inputs.dy as tf.Tensor]) as unknown as tf.TensorInfo;
     },
   });
   tf.registerKernel({
@@ -92,6 +101,17 @@ export function reluGrad(dout: tf.Tensor2D, ref: tf.Tensor2D): tf.Tensor2D {
   if (!native()) return tf.mul(dout, tf.step(ref)) as tf.Tensor2D;
   registerNativeKernels();
   return tf.engine().runKernel(RELU_GRAD, { dy: dout, x: ref }) as tf.Tensor2D;
+}
+
+/**
+ * An affine layer's bias gradient (the sum of dout over the batch) as TensorFlow's BiasAddGrad
+ * kernel on tensorflow (tfjs-node's Sum uploads its axis as a tensor on every call); null on
+ * other backends, whose callers keep their own sum.
+ */
+export function nativeBiasGrad(dout: tf.Tensor2D): tf.Tensor1D | null {
+  if (!native()) return null;
+  registerNativeKernels();
+  return tf.engine().runKernel(BIAS_GRAD, { dy: dout }) as tf.Tensor1D;
 }
 
 /** log(softmax(z)) along the last axis; the loss's forward (its gradient is written by hand). */

@@ -13,7 +13,7 @@
  * Every function is meant to run inside tf.tidy (Mlp.gradients does).
  */
 import * as tf from '@tensorflow/tfjs';
-import { fusedAffine, logSoftmax, productTransposedA, productTransposedB, reluGrad } from './kernels.js';
+import { fusedAffine, logSoftmax, nativeBiasGrad, productTransposedA, productTransposedB, reluGrad } from './kernels.js';
 
 /** Backends on which ones(1 x n) times x is checked to give tf.sum(x, 0)'s bits (test/backward*.test.ts). */
 const SUM_AS_PRODUCT = new Set(['wasm', 'cpu']);
@@ -63,7 +63,7 @@ export function affineBackward(dout: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D
   return {
     dx: needDx ? productTransposedB(dout, w) : null,
     dW: productTransposedA(x, dout, xT),
-    db: sumRows(dout),
+    db: nativeBiasGrad(dout) ?? sumRows(dout),
   };
 }
 
