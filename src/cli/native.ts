@@ -5,13 +5,14 @@
  * source, checks that the backend loads, and only then puts the package in place.
  *
  * Safe to repeat: when the backend already loads (a working normal install, or an earlier
- * run of this command) it does nothing. The package is assembled and built in a staging
+ * run of this command) it does nothing; after `npm ci` it restores its last build from the
+ * cache folder in seconds. The package is assembled and built in a staging
  * folder beside node_modules/@tensorflow and swapped in by one rename, so a failed or
  * interrupted build leaves no half-built package: the suite keeps running on wasm, and the
  * command says in one line why it failed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -163,6 +164,39 @@ function buildAddon(staging: string): void {
   run('building the addon (node-gyp, g++)', process.execPath, [preGyp, 'rebuild', '--build-from-source'], { cwd: staging, env });
 }
 
+/**
+ * Built packages are kept in the cache folder, keyed by everything the addon depends on, so
+ * that after `npm ci` (which removes the package again) the next run takes seconds. The copy
+ * is made of hard links (no extra disk space; the folder is on the same file system).
+ */
+function builtCacheDir(packageDir: string): string {
+  const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const key = `tfjs-node-${version}-tensorflow-${TF_WHEEL.version}-abi${process.versions.modules}-napi${process.versions.napi}-${process.platform}-${process.arch}`;
+  return join(CACHE_DIR, 'built', key);
+}
+
+/** A copy of a folder made of hard links (symbolic links copied as links); `skip` names top-level entries to leave out. */
+function linkTree(from: string, to: string, skip: ReadonlySet<string> = new Set()): void {
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) {
+    if (skip.has(name)) continue;
+    const src = join(from, name);
+    const dst = join(to, name);
+    const st = lstatSync(src);
+    if (st.isSymbolicLink()) symlinkSync(readlinkSync(src), dst);
+    else if (st.isDirectory()) linkTree(src, dst);
+    else linkSync(src, dst);
+  }
+}
+
+function storeBuilt(staging: string, cached: string): void {
+  const tmp = `${cached}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  linkTree(staging, tmp, new Set(['build'])); // the object files are not needed to load it
+  rmSync(cached, { recursive: true, force: true });
+  renameSync(tmp, cached);
+}
+
 /** Puts the built package in place with one rename (the old one, if any, is moved aside first). */
 function swapIn(staging: string): void {
   const old = `${staging}-old`;
@@ -186,15 +220,30 @@ export function main(): number {
   process.stdout.write(`native: tfjs-node does not load (${before.error}); building it against ${TF_WHEEL.name} ${TF_WHEEL.version}\n`);
   const staging = join(NODE_MODULES, '@tensorflow', '.tfjs-node-staging');
   try {
+    stagePackage(staging);
+    const cached = builtCacheDir(staging);
+    if (existsSync(cached)) {
+      rmSync(staging, { recursive: true, force: true });
+      linkTree(cached, staging);
+      const restored = probeTensorflow(staging);
+      if ('version' in restored) {
+        swapIn(staging);
+        process.stdout.write(`native: --backend tensorflow loads (TensorFlow ${restored.version}), restored from ${cached.slice(ROOT.length + 1)}; took ${seconds(start)}\n`);
+        return 0;
+      }
+      process.stdout.write(`  the cached build does not load (${restored.error}); building again\n`);
+      rmSync(cached, { recursive: true, force: true });
+      stagePackage(staging);
+    }
     const wheel = ensureWheel();
     process.stdout.write(`  wheel ${wheel.slice(ROOT.length + 1)} (${seconds(start)})\n`);
-    stagePackage(staging);
     unpackLibrary(wheel, staging, tfjsNodeLibVersion(staging));
     process.stdout.write(`  libraries and headers unpacked (${seconds(start)})\n`);
     buildAddon(staging);
     process.stdout.write(`  addon built (${seconds(start)})\n`);
     const after = probeTensorflow(staging);
     if ('error' in after) throw new StepError(`the built backend does not load: ${after.error}`);
+    storeBuilt(staging, cached);
     swapIn(staging);
     process.stdout.write(`native: --backend tensorflow loads (TensorFlow ${after.version}); took ${seconds(start)}\n`);
     return 0;
