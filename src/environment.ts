@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, platform, arch } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { tensorflowInfo } from './backend.js';
 import type { Environment } from './results/schema.js';
 
 function gitCommit(): string | null {
@@ -28,6 +29,7 @@ function gitDirty(): boolean | null {
 /** Where a run happened: recorded in every result file. */
 export function describeEnvironment(): Environment {
   const cpuList = cpus();
+  const tensorflow = tensorflowInfo();
   return {
     backend: tf.getBackend(),
     tfjsVersion: tf.version_core,
@@ -37,5 +39,6 @@ export function describeEnvironment(): Environment {
     cpuCount: cpuList.length,
     gitCommit: gitCommit(),
     gitDirty: gitDirty(),
+    ...(tensorflow ? { tensorflow } : {}),
   };
 }

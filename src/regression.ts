@@ -18,6 +18,15 @@ import { typedResult, type AnyStudy, type KeyNumber } from './study.js';
 export const BASELINE_DIR = join('results', 'baselines', 'quick');
 export const BASELINE_SEED = 0;
 
+/**
+ * Where a backend's baselines live: wasm's (and cpu's, which match them) in BASELINE_DIR,
+ * tensorflow's in a folder of its own: its kernels round differently, and two claims that sit
+ * near their thresholds at quick scale get other verdicts there.
+ */
+export function baselineDirFor(backend: string): string {
+  return backend === 'tensorflow' ? join(BASELINE_DIR, 'tensorflow') : BASELINE_DIR;
+}
+
 export const ACCURACY_TOLERANCE = 0.05;
 export const LOSS_TOLERANCE_ABS = 0.02;
 export const LOSS_TOLERANCE_REL = 0.15;

@@ -51,3 +51,22 @@ describe('backend choice', () => {
     await tf.setBackend('wasm');
   });
 });
+
+describe("TensorFlow's thread settings", () => {
+  it('shares the cores among worker processes and fixes oneDNN', async () => {
+    const { availableParallelism } = await import('node:os');
+    const { shareCoresAmong } = await import('../src/backend.js');
+    const cores = availableParallelism();
+    const env: NodeJS.ProcessEnv = { TF_ENABLE_ONEDNN_OPTS: '0' };
+    shareCoresAmong(2, env);
+    expect(env.TF_NUM_INTRAOP_THREADS).toBe(String(Math.max(1, Math.floor(cores / 2))));
+    expect(env.TF_NUM_INTEROP_THREADS).toBe('1');
+    expect(env.TF_ENABLE_ONEDNN_OPTS).toBe('1');
+    const one: NodeJS.ProcessEnv = {};
+    shareCoresAmong(1, one);
+    expect(one.TF_NUM_INTRAOP_THREADS).toBe(String(cores));
+    const mine: NodeJS.ProcessEnv = { TF_NUM_INTRAOP_THREADS: '3' };
+    shareCoresAmong(cores * 4, mine);
+    expect(mine.TF_NUM_INTRAOP_THREADS).toBe('3');
+  });
+});

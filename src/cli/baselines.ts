@@ -1,7 +1,8 @@
 /**
  * `npm run baselines [-- <study...>]`: regenerates, on purpose, the committed baselines that
  * CI's regression suite compares against (results/baselines/quick/<study>.json): each study's
- * quick profile with seed 0, its key numbers and their tolerances.
+ * quick profile with seed 0, its key numbers and their tolerances. `--backend tensorflow` writes
+ * that backend's own baselines (results/baselines/quick/tensorflow/).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { STUDIES, findStudy } from '../../experiments/index.js';
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../backend.js';
 import { resolveMnistDir } from '../data/mnist.js';
 import { UserError } from '../errors.js';
-import { BASELINE_DIR, BASELINE_SEED, baselineFrom, readBaseline, writeBaseline } from '../regression.js';
+import { BASELINE_SEED, baselineDirFor, baselineFrom, readBaseline, writeBaseline } from '../regression.js';
 import { SILENT_SINK } from '../exec/events.js';
 import { mnistFrom, runStudy } from '../exec/runner.js';
 import type { StudyResult } from '../results/schema.js';
@@ -43,7 +44,7 @@ async function runQuickProfile(study: AnyStudy, outDir: string, mnistDir: string
 async function baselines(argv: string[]): Promise<number> {
   const a = await commandDefaults(strictFlags(yargs(argv)))
     .scriptName('npm run baselines --')
-    .usage('$0 [study...]\n\nReruns the quick profile (seed 0) of every study, or of those named, and rewrites results/baselines/quick/<study>.json.')
+    .usage('$0 [study...]\n\nReruns the quick profile (seed 0) of every study, or of those named, and rewrites results/baselines/quick/<study>.json (tensorflow: results/baselines/quick/tensorflow/<study>.json).')
     .command('$0 [studies..]', false, (y) => y.positional('studies', { type: 'string', array: true, describe: 'study names (default: all)' }))
     .option('backend', { default: 'wasm', coerce: oneOf('backend', BACKEND_CHOICES), describe: 'backend the baselines are measured on' })
     .option('mnist-dir', { type: 'string', describe: 'folder with the MNIST IDX files' })
@@ -55,15 +56,16 @@ async function baselines(argv: string[]): Promise<number> {
   if (studies.some((s) => s.needsMnist)) mnistFrom(mnistDir);
   const backend = await selectBackend(a.backend as BackendChoice);
   process.stdout.write(`backend: ${backend.name}\n`);
-  mkdirSync(BASELINE_DIR, { recursive: true });
+  const dir = baselineDirFor(backend.name);
+  mkdirSync(dir, { recursive: true });
   const scratch = mkdtempSync(join(tmpdir(), 'baselines-'));
   try {
     for (const study of studies) {
       const t0 = performance.now();
       const result = await runQuickProfile(study, scratch, mnistDir);
-      const before = readBaseline(study.name);
+      const before = readBaseline(study.name, dir);
       const b = baselineFrom(study, result);
-      const path = writeBaseline(b);
+      const path = writeBaseline(b, dir);
       const failing = result.claims.filter((c) => c.verdict === 'FAILS').map((c) => c.id);
       const undecided = result.claims.filter((c) => c.verdict === 'inconclusive').map((c) => c.id);
       process.stdout.write(

@@ -1,17 +1,19 @@
 /**
- * `npm run bench`: how fast training is, side by side in one run.
+ * `npm run bench`: how fast training is, side by side in one run, on each backend that loads
+ * (`--backend all`, the default: wasm and tensorflow; or one by name).
  *
  * One training step, for the 5-layer net (batch 128, SGD) and for S7's net (784, six hidden
  * layers of 100, 10; batch 100, SGD, weight decay 1e-6):
  *   - numpy (float64), the lecture's own kind of code (bench/numpy_step.py), when python3 has
  *     numpy: once with OpenBLAS on one thread, once with its default threads;
- *   - tfjs with its own matMul gradient (tf.variableGrads over plain matMul);
- *   - the tape core: our dense and loss ops differentiated by tfjs's gradient tape
- *     (gradientsTape in src/nn/reference.ts, the training core before the hand-written backward);
- *   - ours: the hand-written backward pass (Mlp.gradients, src/nn/layers.ts).
+ *   - on each backend: tfjs with its own matMul gradient (tf.variableGrads over plain matMul);
+ *     the tape core (our dense and loss ops differentiated by tfjs's gradient tape,
+ *     gradientsTape in src/nn/reference.ts); ours (the hand-written backward pass, Mlp.gradients).
  * Then one S7 trial (400 training images, 100 validation, 50 epochs of batch 100, accuracy on
  * both sets after every epoch: the loop of experiments/hyperparameter-search/trial.ts) on the tape
- * core and on ours, and one evaluation of the 10,000 test images.
+ * core and on ours, one evaluation of the 10,000 test images, and a tiny op (an add of four
+ * values: the engine's cost per kernel call). TensorFlow runs with one intra-op thread, as in
+ * each of the suite's default workers (one per core).
  *
  * Times are process CPU time (user + system), which another process on the same cores
  * disturbs much less than wall time; the tfjs variants are interleaved in rounds and each
@@ -19,12 +21,12 @@
  * here, never in a test.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../backend.js';
+import { BACKEND_CHOICES, selectBackend, shareCoresAmong, tensorflowInfo, type BackendChoice, type BackendName } from '../backend.js';
 import { IMAGE_SIZE, gatherRows, loadMnist, resolveMnistDir, type Mnist, type MnistSplit } from '../data/mnist.js';
 import { Mlp, type MlpSpec } from '../nn/mlp.js';
 import { TapeMlp, TfjsGradientMlp } from '../nn/reference.js';
@@ -156,32 +158,34 @@ function stepFigures(ms: { tfjs: number; tape: number; ours: number }, numpyOne:
   };
 }
 
-async function bench(argv: string[]): Promise<number> {
-  const a = await commandDefaults(strictFlags(yargs(argv)))
-    .scriptName('npm run bench --')
-    .usage('$0 [--rounds N] [--json]\n\nms per training step (5-layer net and S7 net): numpy vs tfjs\'s own gradient vs the tape core vs ours; one S7 trial; evaluation of 10,000 test images.')
-    .option('rounds', { describe: 'interleaved rounds per step figure (each 20 steps per core, 4 for tfjs\'s own gradient)', default: 7, coerce: integerAtLeast('rounds', 1) })
-    .option('trials', { describe: 'S7 trials per core, interleaved (the median is reported)', default: 5, coerce: integerAtLeast('trials', 1) })
-    .option('backend', { describe: 'tfjs backend', default: 'auto', coerce: oneOf('backend', BACKEND_CHOICES) })
-    .option('mnist-dir', { type: 'string', describe: 'folder with the MNIST IDX files' })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
-    .option('numpy', { type: 'boolean', default: true, describe: 'also time the numpy reference (--no-numpy to skip)' })
-    .option('verbose', { type: 'boolean', default: false })
-    .parseAsync();
-  const mnist = loadMnist(resolveMnistDir(a['mnist-dir']));
-  const backend = await selectBackend(a.backend as BackendChoice);
-  const rounds = a.rounds as number;
-  const perRound = { tfjs: 4, tape: 20, ours: 20 };
+/** A tiny op's cost through the engine: microseconds of CPU per tf.add of two 4-element tensors. */
+function tinyOpUs(): number {
+  const x = tf.tensor1d([1, 2, 3, 4]);
+  const run = (n: number) => {
+    for (let i = 0; i < n; i++) tf.add(x, x).dispose();
+  };
+  run(2000);
+  const samples: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = cpuMs();
+    run(5000);
+    samples.push(((cpuMs() - t0) * 1000) / 5000);
+  }
+  x.dispose();
+  return median(samples);
+}
 
+/** Every tfjs figure on the active backend. */
+function measureBackend(mnist: Mnist, rounds: number, trialCount: number) {
+  const perRound = { tfjs: 4, tape: 20, ours: 20 };
   const five = stepMs(mnist.train, { sizes: FIVE_LAYER, activation: 'relu', init: 'he' }, 128, rounds, perRound);
   const s7 = stepMs(mnist.train, { sizes: S7_NET, activation: 'relu', init: 'he', weightDecay: S7_DECAY }, 100, rounds, perRound);
-
   const perm = Rng.stream(0, 'shuffle').permutation(500);
   const train = gatherRows(mnist.train, perm.subarray(100));
   const data = { train, val: toBatch(gatherRows(mnist.train, perm.subarray(0, 100))), trainEval: toBatch(train) };
   const trials: Record<'tape' | 'ours', number[]> = { tape: [], ours: [] };
   let sameAccuracies = true;
-  for (let i = 0; i < (a.trials as number); i++) {
+  for (let i = 0; i < trialCount; i++) {
     const tape = s7Trial('tape', data);
     const ours = s7Trial('ours', data);
     trials.tape.push(tape.s);
@@ -191,7 +195,56 @@ async function bench(argv: string[]): Promise<number> {
   disposeBatch(data.val);
   disposeBatch(data.trainEval);
   const trialS = { tape: median(trials.tape), ours: median(trials.ours) };
-  const evaluation = evalMs(mnist, 10);
+  return {
+    five,
+    s7,
+    s7Trial: { trainImages: train.count, valImages: 100, epochs: 50, tapeCoreS: trialS.tape, oursS: trialS.ours, oursOverTape: trialS.ours / trialS.tape, sameAccuracies },
+    evalTestMs: evalMs(mnist, 10),
+    tinyOpUs: tinyOpUs(),
+  };
+}
+
+/** The backends to compare: wasm, and tensorflow when it loads (or the one asked for). */
+async function backendsToRun(choice: string): Promise<{ names: BackendName[]; notes: string[] }> {
+  if (choice !== 'all') {
+    await selectBackend(choice as BackendChoice);
+    return { names: [tf.getBackend() as BackendName], notes: [] };
+  }
+  const names: BackendName[] = [];
+  const notes: string[] = [];
+  for (const name of ['wasm', 'tensorflow'] as const) {
+    try {
+      await selectBackend(name);
+      names.push(name);
+    } catch (err) {
+      notes.push(`${name} not measured: ${(err as Error).message}`);
+    }
+  }
+  return { names, notes };
+}
+
+async function bench(argv: string[]): Promise<number> {
+  const a = await commandDefaults(strictFlags(yargs(argv)))
+    .scriptName('npm run bench --')
+    .usage('$0 [--backend all|wasm|tensorflow|cpu] [--rounds N] [--json]\n\nms per training step (5-layer net and S7 net): numpy vs tfjs\'s own gradient vs the tape core vs ours, on each backend side by side; one S7 trial; evaluation of 10,000 test images; a tiny op.')
+    .option('rounds', { describe: 'interleaved rounds per step figure (each 20 steps per core, 4 for tfjs\'s own gradient)', default: 7, coerce: integerAtLeast('rounds', 1) })
+    .option('trials', { describe: 'S7 trials per core, interleaved (the median is reported)', default: 5, coerce: integerAtLeast('trials', 1) })
+    .option('backend', { describe: 'tfjs backend, or all: wasm and tensorflow (when it loads) side by side', default: 'all', coerce: oneOf('backend', ['all', ...BACKEND_CHOICES]) })
+    .option('mnist-dir', { type: 'string', describe: 'folder with the MNIST IDX files' })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
+    .option('numpy', { type: 'boolean', default: true, describe: 'also time the numpy reference (--no-numpy to skip)' })
+    .option('verbose', { type: 'boolean', default: false })
+    .parseAsync();
+  const mnist = loadMnist(resolveMnistDir(a['mnist-dir']));
+  // One process: TensorFlow gets the one thread each of the suite's two workers has (--workers,
+  // the default, is one per core), so that its figures are those of a run of `all`.
+  shareCoresAmong(cpus().length);
+  const { names, notes } = await backendsToRun(a.backend as string);
+  const perBackend: Record<string, ReturnType<typeof measureBackend> & { tensorflow: ReturnType<typeof tensorflowInfo> }> = {};
+  for (const name of names) {
+    await tf.setBackend(name);
+    perBackend[name] = { ...measureBackend(mnist, a.rounds as number, a.trials as number), tensorflow: tensorflowInfo() };
+  }
 
   const numpySteps = 100;
   const np = a.numpy
@@ -203,57 +256,91 @@ async function bench(argv: string[]): Promise<number> {
       }
     : null;
   const skipped = { ms: null, note: 'numpy skipped (--no-numpy)' };
+  const backends = Object.fromEntries(
+    Object.entries(perBackend).map(([name, m]) => [
+      name,
+      {
+        fiveLayer: { net: FIVE_LAYER, batch: 128, ...stepFigures(m.five, np?.fiveOne ?? skipped, np?.fiveDefault ?? skipped) },
+        s7: { net: S7_NET, batch: 100, weightDecay: S7_DECAY, ...stepFigures(m.s7, np?.s7One ?? skipped, np?.s7Default ?? skipped) },
+        s7Trial: m.s7Trial,
+        evalTestMs: m.evalTestMs,
+        tinyOpUs: m.tinyOpUs,
+        ...(m.tensorflow ? { tensorflow: m.tensorflow } : {}),
+      },
+    ]),
+  );
+  const wasm = backends.wasm;
+  const native = backends.tensorflow;
   const figures = {
-    backend: backend.name,
+    backends,
+    tensorflowOverWasm:
+      wasm && native
+        ? {
+            fiveLayerStep: native.fiveLayer.oursMsPerStep / wasm.fiveLayer.oursMsPerStep,
+            s7Step: native.s7.oursMsPerStep / wasm.s7.oursMsPerStep,
+            s7Trial: native.s7Trial.oursS / wasm.s7Trial.oursS,
+            evalTest: native.evalTestMs / wasm.evalTestMs,
+            tinyOp: native.tinyOpUs / wasm.tinyOpUs,
+          }
+        : null,
+    numpy: { fiveLayerOneThreadMs: np?.fiveOne.ms ?? null, fiveLayerDefaultThreadsMs: np?.fiveDefault.ms ?? null, s7OneThreadMs: np?.s7One.ms ?? null, s7DefaultThreadsMs: np?.s7Default.ms ?? null },
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
+    loadAverage: loadavg(),
     tfjsVersion: tf.version_core,
     node: process.version,
     timing: 'process CPU time, median of interleaved rounds',
-    fiveLayer: { net: FIVE_LAYER, batch: 128, ...stepFigures(five, np?.fiveOne ?? skipped, np?.fiveDefault ?? skipped) },
-    s7: { net: S7_NET, batch: 100, weightDecay: S7_DECAY, ...stepFigures(s7, np?.s7One ?? skipped, np?.s7Default ?? skipped) },
-    s7Trial: {
-      trainImages: train.count,
-      valImages: 100,
-      epochs: 50,
-      tapeCoreS: trialS.tape,
-      oursS: trialS.ours,
-      oursOverTape: trialS.ours / trialS.tape,
-      sameAccuracies,
-    },
-    evalTestMs: evaluation,
     numpyNote: (np?.fiveOne ?? skipped).note,
+    notes,
   };
   if (a.json) {
     process.stdout.write(JSON.stringify(figures) + '\n');
     return 0;
   }
-  const f = (x: number | null, d = 2) => (x === null ? '   n/a' : x.toFixed(d).padStart(6));
-  const block = (title: string, s: typeof figures.fiveLayer) => [
-    title,
-    `  numpy float64, OpenBLAS 1 thread         ${f(s.numpyOneThreadMsPerStep)} ms`,
-    `  numpy float64, OpenBLAS default threads  ${f(s.numpyDefaultThreadsMsPerStep)} ms`,
-    `  tfjs, its own matMul gradient            ${f(s.tfjsOwnGradMsPerStep)} ms`,
-    `  tape core (our ops under tfjs's tape)    ${f(s.tapeCoreMsPerStep)} ms`,
-    `  ours (hand-written backward)             ${f(s.oursMsPerStep)} ms`,
-    `  ours / tape core                         ${f(s.oursOverTape)}`,
-    `  ours / numpy 1 thread                    ${f(s.oursOverNumpyOneThread)}`,
-    `  tfjs own gradient / ours                 ${f(s.tfjsOwnGradOverOurs)}`,
-  ];
-  process.stdout.write(
-    [
-      `backend ${figures.backend}, ${figures.cores} x ${figures.cpu}, tfjs ${figures.tfjsVersion}, Node ${figures.node}; ${figures.timing}; ${figures.numpyNote}`,
-      ...block('one training step, 5-layer net (784-100-100-100-100-10), batch 128, SGD:', figures.fiveLayer),
-      ...block(`one training step, S7 net (784, 6 x 100, 10), batch 100, SGD, weight decay ${S7_DECAY}:`, figures.s7),
-      `one S7 trial (${train.count} train / 100 val images, 50 epochs, evaluation of both every epoch):`,
-      `  tape core                                ${f(trialS.tape)} s`,
-      `  ours                                     ${f(trialS.ours)} s`,
-      `  ours / tape core                         ${f(figures.s7Trial.oursOverTape)}   (per-epoch accuracies ${sameAccuracies ? 'identical' : 'DIFFER'})`,
-      `evaluation of 10,000 test images           ${f(evaluation, 1)} ms`,
-      '',
-    ].join('\n'),
-  );
+  process.stdout.write(benchTable(figures).join('\n') + '\n');
   return 0;
+}
+
+type Figures = {
+  backends: Record<string, { fiveLayer: ReturnType<typeof stepFigures>; s7: ReturnType<typeof stepFigures>; s7Trial: { oursS: number; tapeCoreS: number; sameAccuracies: boolean }; evalTestMs: number; tinyOpUs: number; tensorflow?: ReturnType<typeof tensorflowInfo> }>;
+  tensorflowOverWasm: Record<string, number> | null;
+  cpu: string;
+  cores: number;
+  loadAverage: number[];
+  tfjsVersion: string;
+  node: string;
+  timing: string;
+  numpyNote: string;
+  notes: string[];
+};
+
+/** The figures as a table: one column per backend (ours), numpy beside them, the tensorflow/wasm ratio last. */
+function benchTable(f: Figures): string[] {
+  const names = Object.keys(f.backends);
+  const num = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? 'n/a' : x.toFixed(d)).padStart(12);
+  const row = (label: string, numpy: number | null, pick: (b: Figures['backends'][string]) => number | null, ratio?: number, d = 2) =>
+    `${label.padEnd(44)}${num(numpy, d)}${names.map((n) => num(pick(f.backends[n]!), d)).join('')}${ratio === undefined ? '' : num(ratio)}`;
+  const r = f.tensorflowOverWasm;
+  const first = f.backends[names[0]!]!;
+  const tf0 = Object.values(f.backends).find((b) => b.tensorflow)?.tensorflow;
+  return [
+    `${f.cores} x ${f.cpu}, load average ${f.loadAverage.map((x) => x.toFixed(2)).join(' ')}, tfjs ${f.tfjsVersion}, Node ${f.node}; ${f.timing}; ${f.numpyNote}` +
+      (tf0 ? `; TensorFlow ${tf0.version}, intra-op threads ${tf0.intraOpThreads}, inter-op ${tf0.interOpThreads}, oneDNN ${tf0.onednnOpts}` : ''),
+    ...f.notes,
+    `${''.padEnd(44)}${'numpy 1 thr'.padStart(12)}${names.map((n) => n.padStart(12)).join('')}${r ? 'tf / wasm'.padStart(12) : ''}`,
+    row('5-layer step, batch 128, ours (ms)', first.fiveLayer.numpyOneThreadMsPerStep, (b) => b.fiveLayer.oursMsPerStep, r?.fiveLayerStep),
+    row('  tape core (ms)', null, (b) => b.fiveLayer.tapeCoreMsPerStep),
+    row("  tfjs's own matMul gradient (ms)", null, (b) => b.fiveLayer.tfjsOwnGradMsPerStep),
+    row('S7 step, batch 100, decay, ours (ms)', first.s7.numpyOneThreadMsPerStep, (b) => b.s7.oursMsPerStep, r?.s7Step),
+    row('  tape core (ms)', null, (b) => b.s7.tapeCoreMsPerStep),
+    row("  tfjs's own matMul gradient (ms)", null, (b) => b.s7.tfjsOwnGradMsPerStep),
+    row('one S7 trial, ours (s)', null, (b) => b.s7Trial.oursS, r?.s7Trial),
+    row('  tape core (s)', null, (b) => b.s7Trial.tapeCoreS),
+    row('evaluation of 10,000 test images (ms)', null, (b) => b.evalTestMs, r?.evalTest, 1),
+    row('a tiny op, add of 4 values (us)', null, (b) => b.tinyOpUs, r?.tinyOp, 1),
+    `numpy with OpenBLAS's default threads: 5-layer ${num(first.fiveLayer.numpyDefaultThreadsMsPerStep).trim()} ms, S7 ${num(first.s7.numpyDefaultThreadsMsPerStep).trim()} ms; ` +
+      `per-epoch accuracies of ours and the tape core: ${names.map((n) => `${n} ${f.backends[n]!.s7Trial.sameAccuracies ? 'identical' : 'DIFFER'}`).join(', ')}`,
+  ];
 }
 
 await runMain(() => bench(hideBin(process.argv)));

@@ -5,7 +5,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { BACKEND_CHOICES, selectBackend, type BackendChoice, type BackendName } from '../backend.js';
+import { BACKEND_CHOICES, selectBackend, shareCoresAmong, type BackendChoice, type BackendName } from '../backend.js';
 import { resolveMnistDir } from '../data/mnist.js';
 import { describeEnvironment } from '../environment.js';
 import { UserError } from '../errors.js';
@@ -125,6 +125,7 @@ async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> 
   const mnistDir = resolveMnistDir(a.mnistDir);
   // Read (and check) MNIST before choosing a backend or training anything.
   if (studies.some((s) => s.needsMnist)) mnistFrom(mnistDir);
+  shareCoresAmong(a.workers); // TensorFlow's threads per process; the workers inherit it
   const backend = await selectBackend(a.backend);
   const why = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   process.stdout.write(`backend: ${backend.name}${why ? ` (skipped ${why})` : ''}\n`);

@@ -6,8 +6,9 @@
  *
  * Why: on the wasm backend only plain 2-D matMul runs through XNNPACK. tfjs's own gradient of
  * matMul asks for transposed operands (transposeA/transposeB), which take a loop about ten
- * times slower (README, Backends). Here the operand is transposed explicitly first, so both
- * gradient products are plain matMuls:
+ * times slower. Here the products with a transposed operand go through kernels.ts, which on
+ * wasm transposes explicitly first (so both gradient products are plain matMuls) and on
+ * tensorflow uses the product's transpose flags:
  *   dx = dy W^T,   dW = x^T dy,   db = sum over rows of dy.
  * For the first layer, whose input is data, dx is never computed.
  *
@@ -18,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATION_RULES, type FusedActivation } from './activation.js';
+import { nativeBiasGrad, productTransposedA, productTransposedB } from './kernels.js';
 
 export type { FusedActivation } from './activation.js';
 
@@ -46,7 +48,7 @@ function op(act: FusedActivation, inputGrad: boolean): (...args: tf.Tensor[]) =>
       const gradFunc: GradFunc = (dy, saved) => {
         const [xs, ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const dz = activationGrad(act, dy, ys);
-        return [tf.matMul(dz, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dz), tf.sum(dz, 0)];
+        return [productTransposedB(dz, ws), productTransposedA(xs, dz), (nativeBiasGrad(dz) ?? tf.sum(dz, 0))];
       };
       return { value, gradFunc };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (...args: tf.Tensor[]) => tf.Tensor2D;
@@ -54,14 +56,14 @@ function op(act: FusedActivation, inputGrad: boolean): (...args: tf.Tensor[]) =>
     // x^T is an extra input (not differentiated) so that the caller can supply it ready-made.
     f = tf.customGrad(((xT: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
       const value = forward(x, w, b, act);
-      save([xT, value]);
+      save([xT, x, value]);
       const gradFunc: GradFunc = (dy, saved) => {
-        const [xTs, ys] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const [xTs, xs, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const dz = activationGrad(act, dy, ys);
         // customGrad wants one gradient per input; the data's are never used (tfjs checks the
         // shape of a gradient only for inputs on the path to a variable, so if x ever were
         // one, this scalar would fail loudly instead of passing a wrong gradient).
-        return [tf.scalar(0), tf.scalar(0), tf.matMul(xTs, dz), tf.sum(dz, 0)];
+        return [tf.scalar(0), tf.scalar(0), productTransposedA(xs, dz, xTs), (nativeBiasGrad(dz) ?? tf.sum(dz, 0))];
       };
       return { value, gradFunc };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (...args: tf.Tensor[]) => tf.Tensor2D;

@@ -13,6 +13,7 @@
  * Every function is meant to run inside tf.tidy (Mlp.gradients does).
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedAffine, logSoftmax, nativeBiasGrad, productTransposedA, productTransposedB, reluGrad } from './kernels.js';
 
 /** Backends on which ones(1 x n) times x is checked to give tf.sum(x, 0)'s bits (test/backward*.test.ts). */
 const SUM_AS_PRODUCT = new Set(['wasm', 'cpu']);
@@ -41,7 +42,7 @@ export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
  * the two round differently, so each layer keeps its own.
  */
 export function affineForward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, addBias: 'fused' | 'separate'): tf.Tensor2D {
-  if (addBias === 'fused') return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
+  if (addBias === 'fused') return fusedAffine(x, w, b, 'linear');
   return tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
 }
 
@@ -55,14 +56,14 @@ export interface AffineGrads {
 }
 
 /**
- * Plain matMuls only: operands are transposed explicitly (XNNPACK's fast path on wasm).
- * `xT`, when given, is x transposed, built with the batch.
+ * Products with a transposed operand, as kernels.ts runs them best on each backend (on wasm:
+ * transposed explicitly, then a plain matMul). `xT`, when given, is x transposed, built with the batch.
  */
 export function affineBackward(dout: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D, needDx: boolean, xT?: tf.Tensor2D): AffineGrads {
   return {
-    dx: needDx ? (tf.matMul(dout, tf.transpose(w)) as tf.Tensor2D) : null,
-    dW: tf.matMul(xT ?? tf.transpose(x), dout),
-    db: sumRows(dout),
+    dx: needDx ? productTransposedB(dout, w) : null,
+    dW: productTransposedA(x, dout, xT),
+    db: nativeBiasGrad(dout) ?? sumRows(dout),
   };
 }
 
@@ -84,7 +85,7 @@ export function weightDecayLoss(weights: tf.Tensor[], lambda: number): tf.Scalar
  * (relu(z) > 0 exactly where z > 0; both are kept as the tape has them).
  */
 export function reluBackward(dout: tf.Tensor2D, ref: tf.Tensor2D): tf.Tensor2D {
-  return tf.mul(dout, tf.step(ref)) as tf.Tensor2D;
+  return reluGrad(dout, ref);
 }
 
 /** sigmoid' = y (1 - y), from the saved output y. */
@@ -185,7 +186,7 @@ export function batchNormBackward(dout: tf.Tensor2D, cache: BatchNormCache): { d
 
 /** Mean cross-entropy of softmax(logits) against one-hot labels; returns the log-probabilities for the backward. */
 export function softmaxWithLossForward(logits: tf.Tensor2D, yOneHot: tf.Tensor2D): { loss: tf.Scalar; logProb: tf.Tensor2D } {
-  const logProb = tf.logSoftmax(logits) as tf.Tensor2D;
+  const logProb = logSoftmax(logits);
   const loss = tf.div(tf.sum(tf.mul(yOneHot, logProb)), -logits.shape[0]) as tf.Scalar;
   return { loss, logProb };
 }

@@ -4,9 +4,10 @@
  * (each kernel launch costs tens of microseconds on wasm; `npm run bench` measures it).
  */
 import * as tf from '@tensorflow/tfjs';
+import { logSoftmax } from './kernels.js';
 
 const op = tf.customGrad(((logits: tf.Tensor2D, yOneHot: tf.Tensor2D, save: tf.GradSaveFunc) => {
-  const logProb = tf.logSoftmax(logits);
+  const logProb = logSoftmax(logits);
   save([logProb, yOneHot]);
   const n = logits.shape[0];
   const value = tf.div(tf.sum(tf.mul(yOneHot, logProb)), -n) as tf.Scalar;

@@ -26,6 +26,7 @@ import { ACTIVATION_RULES, type Activation, type FusedActivation } from './activ
 import { dense, denseOnData } from './dense.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { initWeights, type InitScheme } from './init.js';
+import { fusedAffine } from './kernels.js';
 import {
   affineBackward,
   affineForward,
@@ -183,7 +184,7 @@ export class Mlp {
     const w = this.weights[l] as tf.Tensor2D;
     const b = this.biases[l] as tf.Tensor1D;
     const fused = this.fusedActivation(l);
-    if (mode === 'eval') return tf.fused.matMul({ a: h, b: w, bias: b, activation: fused }) as tf.Tensor2D;
+    if (mode === 'eval') return fusedAffine(h, w, b, fused);
     if (l === 0 && xT) return denseOnData(h, xT, w, b, fused);
     return dense(h, w, b, fused);
   }

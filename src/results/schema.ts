@@ -64,6 +64,8 @@ export const EnvironmentSchema = z.object({
   gitCommit: z.string().nullable(),
   /** Whether the working tree had changes outside results/ when the run started (null: not a git checkout). */
   gitDirty: z.boolean().nullable().default(null),
+  /** On the tensorflow backend: the TensorFlow library's version and the thread settings it ran with. */
+  tensorflow: z.object({ version: z.string(), intraOpThreads: z.number(), interOpThreads: z.number(), onednnOpts: z.string() }).optional(),
 });
 export type Environment = z.infer<typeof EnvironmentSchema>;
 
