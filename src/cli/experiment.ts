@@ -13,7 +13,7 @@ import type { RunSink } from '../exec/events.js';
 import { COMMITTED, expectedDurations, longestFirst, planRuns, readsOf, seedsOf, toMessage, writersFirst, type RunPlan, type RunSettings } from '../exec/plan.js';
 import { WorkerPool } from '../exec/pool.js';
 import { findStudy, type StudyRegistry } from '../exec/registry.js';
-import { describeOutcome, mnistFrom, runStudy } from '../exec/runner.js';
+import { addTally, describeOutcome, mnistFrom, runStudy, type VerdictTally } from '../exec/runner.js';
 import { AUTO_VARIABLES, parseShard, SHARDS_DIR, type ShardSpec } from '../exec/shard-file.js';
 import { loadShards, mergeRunsCode, mergeStudy, planShards, runShard } from '../exec/shards.js';
 import { PROFILES, type Profile, type StudyResult } from '../results/schema.js';
@@ -104,7 +104,10 @@ const settingsOf = (a: RunArgs, mnistDir: string): RunSettings => ({ profile: a.
 const poolFor = (a: RunArgs, backend: BackendName, mnistDir: string, registry: StudyRegistry, onStderr: (line: string, label: string) => void) =>
   new WorkerPool(a.workers, { backend, mnistDir, registry: registry.module }, onStderr);
 
-const FAILING = (n: number) => `${n} claim(s) FAIL: see the numbers above and in the result files.\n`;
+/** The closing line when claims did not hold: how many FAIL and how many the run could not decide. */
+const FAILING = (t: VerdictTally) =>
+  `${[t.fails ? `${t.fails} claim(s) FAIL` : '', t.inconclusive ? `${t.inconclusive} inconclusive` : ''].filter(Boolean).join(', ')}: see the numbers above and in the result files.\n`;
+const anyNotHolding = (t: VerdictTally) => t.fails + t.inconclusive > 0;
 
 async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> {
   const studies = resolveStudies(registry, a.studies);
@@ -132,7 +135,7 @@ async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> 
   for (const note of notes) process.stderr.write(`note: ${note}\n`);
   if (shard) return shardCommand(plans, a, shard, mnistDir, registry, backend.name);
   if (a.workers > 1 && studies.length > 1) return runInWorkers(plans, writers, a, backend.name, mnistDir, registry);
-  let failing = 0;
+  const failing: VerdictTally = { fails: 0, inconclusive: 0 };
   const sink = consoleSink('alone', { quiet: a.quiet });
   for (const plan of inOrder) {
     const { study, name, overrides } = plan;
@@ -144,13 +147,13 @@ async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> 
     if (pool) process.stderr.write(`  units run in ${a.workers} worker processes\n`);
     try {
       const { result, path } = await runStudy({ ...plan, ...settingsOf(a, mnistDir), pool, sink });
-      failing += result.claims.filter((c) => c.verdict === 'FAILS').length;
+      addTally(failing, result.claims);
       process.stdout.write(describeOutcome(result, path).join('\n') + '\n');
     } finally {
       pool?.close();
     }
   }
-  if (failing > 0) process.stdout.write(`\n${FAILING(failing)}`);
+  if (anyNotHolding(failing)) process.stdout.write(`\n${FAILING(failing)}`);
   return 0;
 }
 
@@ -172,18 +175,18 @@ async function runInWorkers(plans: RunPlan[], writers: Map<RunPlan, RunPlan[]>, 
   const pool = poolFor(a, backend, mnistDir, registry, (line, label) => process.stderr.write(`[${label.split(' ')[0]}] ${line.trim()}\n`));
   const sink = consoleSink('tagged', { quiet: a.quiet });
   let failures = 0;
-  let failing = 0;
+  const failing: VerdictTally = { fails: 0, inconclusive: 0 };
   const runOne = async (p: RunPlan): Promise<boolean> => {
     const failedWriter = (await Promise.all((writers.get(p) ?? []).map(started))).indexOf(false);
     const expected = durations.get(p.study.name)!;
     const expectedMs = Number.isFinite(expected) ? expected : 1e9;
     const run = { ...p, ...settingsOf(a, mnistDir) };
-    let report: { lines: string[]; failing: number };
+    let report: { lines: string[]; failing: VerdictTally };
     try {
       if (failedWriter >= 0) throw new Error(`${writers.get(p)![failedWriter]!.study.name} failed, and this study reads its result`);
       if (p.study.units) {
         const { result, path } = await runStudy({ ...run, pool, expectedMs, sink });
-        report = { lines: describeOutcome(result, path), failing: result.claims.filter((c) => c.verdict === 'FAILS').length };
+        report = { lines: describeOutcome(result, path), failing: addTally({ fails: 0, inconclusive: 0 }, result.claims) };
       } else {
         const outcome = await pool.submit({ type: 'study', run: toMessage(run) }, p.study.name, expectedMs, undefined, sink);
         if (!outcome.ok) throw new Error(outcome.error);
@@ -194,7 +197,8 @@ async function runInWorkers(plans: RunPlan[], writers: Map<RunPlan, RunPlan[]>, 
       process.stdout.write(`\n${p.study.id} ${p.study.name} (${a.profile})\n  failed: ${err instanceof Error ? err.message.split('\n')[0]! : String(err)}\n`);
       return false;
     }
-    failing += report.failing;
+    failing.fails += report.failing.fails;
+    failing.inconclusive += report.failing.inconclusive;
     process.stdout.write(`\n${p.study.id} ${p.study.name} (${a.profile}${p.name ? `; run '${p.name}'` : ''})\n${report.lines.join('\n')}\n`);
     return true;
   };
@@ -210,7 +214,7 @@ async function runInWorkers(plans: RunPlan[], writers: Map<RunPlan, RunPlan[]>, 
     pool.close();
   }
   process.stdout.write(`\nall done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  if (failing > 0) process.stdout.write(FAILING(failing));
+  if (anyNotHolding(failing)) process.stdout.write(FAILING(failing));
   if (failures > 0) process.stderr.write(`error: ${failures} stud${failures === 1 ? 'y' : 'ies'} failed: see above\n`);
   return failures > 0 ? 1 : 0;
 }
@@ -299,13 +303,13 @@ async function mergeCommand(a: MergeArgs, registry: StudyRegistry): Promise<numb
   const results: StudyResult[] = [];
   const sink = consoleSink('tagged', { quiet: true });
   for (const s of studies) results.push(await mergeStudy(findStudy(registry, s.name)!, s.files, { mnistDir, sink }));
-  let failing = 0;
+  const failing: VerdictTally = { fails: 0, inconclusive: 0 };
   for (const r of results) {
     const path = writeResult(a.out, r);
-    failing += r.claims.filter((c) => c.verdict === 'FAILS').length;
+    addTally(failing, r.claims);
     process.stdout.write(`\n${r.title} (${r.profile}, seeds ${r.seeds.join(',')}${r.name ? `; run '${r.name}'` : ''})\n${describeOutcome(r, path).join('\n')}\n`);
   }
-  if (failing > 0) process.stdout.write(`\n${FAILING(failing)}`);
+  if (anyNotHolding(failing)) process.stdout.write(`\n${FAILING(failing)}`);
   return 0;
 }
 

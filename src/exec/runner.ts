@@ -182,3 +182,18 @@ export function describeOutcome(result: StudyResult, path: string): string[] {
   lines.push(`  wrote ${path} (${formatDuration(result.durationMs)})`);
   return lines;
 }
+
+/** How many claims of a run FAIL and how many are inconclusive. */
+export interface VerdictTally {
+  fails: number;
+  inconclusive: number;
+}
+
+/** Adds `claims`' verdicts to `tally` and returns it. */
+export function addTally(tally: VerdictTally, claims: readonly { verdict: string }[]): VerdictTally {
+  for (const c of claims) {
+    if (c.verdict === 'FAILS') tally.fails++;
+    else if (c.verdict === 'inconclusive') tally.inconclusive++;
+  }
+  return tally;
+}

@@ -17,7 +17,7 @@ import type { UnitContext } from '../study.js';
 import type { RunSink } from './events.js';
 import type { Job, Outcome, WorkerMessage, WorkerSetup } from './pool.js';
 import { findStudy, importRegistry } from './registry.js';
-import { describeOutcome, runSeed, runStudy } from './runner.js';
+import { addTally, describeOutcome, runSeed, runStudy } from './runner.js';
 import { UnitCache } from './units.js';
 
 const setup = JSON.parse(process.argv[2] ?? '{}') as WorkerSetup;
@@ -62,7 +62,7 @@ async function handle(job: Job): Promise<unknown> {
     return outcome;
   }
   const { result, path } = await runStudy({ ...job.run, study, pool: null, sink });
-  return { lines: describeOutcome(result, path), failing: result.claims.filter((c) => c.verdict === 'FAILS').length };
+  return { lines: describeOutcome(result, path), failing: addTally({ fails: 0, inconclusive: 0 }, result.claims) };
 }
 
 process.on('message', (message: { id: number; job: Job }) => {
