@@ -40,6 +40,8 @@ async function runQuick(name: string, outDir: string): Promise<StudyResult> {
  * starts, in registry order; each test awaits its own.
  */
 const AT_ONCE = 2;
+/** A test waits for its run, which may have queued behind others: as long as one run may take (runCli's limit). */
+const RUN_TIMEOUT_MS = 600_000;
 const runs = new Map<string, Promise<{ result: StudyResult; seconds: number }>>();
 function startAll(): void {
   const queue = [...STUDIES];
@@ -82,7 +84,7 @@ describe('quick profiles against their baselines', () => {
           expect(png.subarray(1, 4).toString('latin1'), f.name).toBe('PNG');
         }
       }
-    });
+    }, RUN_TIMEOUT_MS);
   }
 });
 
