@@ -26,6 +26,8 @@ const why = await nativeUnavailable();
 const RUN = announce('regression-tensorflow.test.ts', why);
 const DIR = baselineDirFor('tensorflow');
 const AT_ONCE = 2;
+/** A test waits for its run, which may have queued behind others: as long as one run may take (runCli's limit). */
+const RUN_TIMEOUT_MS = 600_000;
 
 const scratch = mkdtempSync(join(tmpdir(), 'regression-tf-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -73,6 +75,6 @@ describe.runIf(RUN)('quick profiles on tensorflow against its baselines', () => 
       expect(claimChanges(baseline!, result), `claims of ${study.name} whose verdict changed`).toEqual([]);
       const drifts = compareToBaseline(baseline!, keyNumbersOf(study, result)).map((d) => describeDrift(study.name, d));
       expect(drifts, `numbers outside their tolerance in ${study.name}`).toEqual([]);
-    });
+    }, RUN_TIMEOUT_MS);
   }
 });

@@ -217,7 +217,7 @@ export function main(): number {
     process.stdout.write(`native: the tensorflow backend already loads (TensorFlow ${before.version}); nothing to do (${seconds(start)})\n`);
     return 0;
   }
-  process.stdout.write(`native: tfjs-node does not load (${before.error}); building it against ${TF_WHEEL.name} ${TF_WHEEL.version}\n`);
+  process.stdout.write(`native: tfjs-node does not load (${before.error}); setting it up with ${TF_WHEEL.name} ${TF_WHEEL.version}\n`);
   const staging = join(NODE_MODULES, '@tensorflow', '.tfjs-node-staging');
   try {
     stagePackage(staging);
