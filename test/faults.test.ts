@@ -3,7 +3,7 @@
  * one line, the exit code, and the earlier files left as they were.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -326,5 +326,52 @@ describe('a worker process that dies', () => {
     for (const pid of pool.pids()) process.kill(pid, 'SIGKILL');
     await expect(running).rejects.toThrow(/^a worker process was killed by SIGKILL while running hyperparameter-search 1:0; the units finished so far are in the journal: run again with --resume$/);
     pool.close();
+  });
+});
+
+describe('bad files and folders given to compare and figures', () => {
+  const fixture = join(root, 'test', 'fixtures', 'results', 'optimizer-paths.json');
+  const variant = (name: string, change: (r: { runs: { series: Record<string, unknown> }[] }) => void): string => {
+    const r = JSON.parse(readFileSync(fixture, 'utf8'));
+    change(r);
+    const path = join(scratch, name);
+    writeFileSync(path, JSON.stringify(r));
+    return path;
+  };
+  const refused = async (script: string, args: string[], line: string | RegExp) => {
+    const r = await runCli(script, args);
+    if (typeof line === 'string') expect(r.stderr).toBe(`error: ${line}\n`);
+    else expect(r.stderr).toMatch(line);
+    expect(r.stderr.split('\n')).toHaveLength(2);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.code).toBe(2);
+  };
+
+  it('compare --out naming a regular file, or a path through one: one line, nothing drawn', async () => {
+    const file = join(scratch, 'not-a-folder');
+    writeFileSync(file, 'mine\n');
+    await refused('compare.ts', [fixture, fixture, '--out', file], `--out ${file} is a file, not a folder; choose a folder for the figure`);
+    await refused('compare.ts', [fixture, fixture, '--out', join(file, 'sub')], `--out ${join(file, 'sub')}: ${file} is a file, not a folder; choose another --out`);
+    expect(readFileSync(file, 'utf8')).toBe('mine\n');
+  });
+
+  it('compare of a run whose series is empty, or whose paths are empty: refused by name, as figures refuses it', async () => {
+    const noSeries = variant('no-series.json', (r) => (r.runs[0]!.series = {}));
+    const noPaths = variant('no-paths.json', (r) => (r.runs[0]!.series.paths = {}));
+    const out = join(scratch, 'cmp-empty');
+    await refused('compare.ts', [noSeries, fixture, '--out', out], new RegExp(`^error: ${noSeries}: cannot be drawn: its series are not what optimizer-paths records \\(`));
+    await refused('compare.ts', [fixture, noPaths, '--out', out], `${noPaths}: cannot be drawn: its series are not what optimizer-paths records (no curve has a point)`);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('figures into a folder whose figures is a regular file: one line before anything is written', async () => {
+    const dir = join(scratch, 'figures-file');
+    mkdirSync(dir);
+    copyFileSync(fixture, join(dir, 'optimizer-paths.json'));
+    writeFileSync(join(dir, 'figures'), 'a file\n');
+    writeFileSync(join(dir, 'REPORT.md'), 'earlier report\n');
+    await refused('figures.ts', ['--out', dir], `${join(dir, 'figures')} is a file, not a folder, where the lecture figures go: move it away or choose another --out (nothing was written)`);
+    expect(readFileSync(join(dir, 'REPORT.md'), 'utf8')).toBe('earlier report\n');
+    expect(readdirSync(dir).sort()).toEqual(['REPORT.md', 'figures', 'optimizer-paths.json']);
   });
 });

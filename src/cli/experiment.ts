@@ -17,7 +17,7 @@ import { describeOutcome, mnistFrom, runStudy } from '../exec/runner.js';
 import { AUTO_VARIABLES, parseShard, SHARDS_DIR, type ShardSpec } from '../exec/shard-file.js';
 import { loadShards, mergeRunsCode, mergeStudy, planShards, runShard } from '../exec/shards.js';
 import { PROFILES, type Profile, type StudyResult } from '../results/schema.js';
-import { ensureWritableDir, writeResult } from '../results/store.js';
+import { ensureWritableDir, writeResults } from '../results/store.js';
 import type { AnyStudy } from '../study.js';
 import { STUDIES } from '../../experiments/index.js';
 import { commandDefaults, failAsUserError, integerAtLeast, oneOf, strictFlags } from './args.js';
@@ -299,9 +299,11 @@ async function mergeCommand(a: MergeArgs, registry: StudyRegistry): Promise<numb
   const results: StudyResult[] = [];
   const sink = consoleSink('tagged', { quiet: true });
   for (const s of studies) results.push(await mergeStudy(findStudy(registry, s.name)!, s.files, { mnistDir, sink }));
+  // One set: a failure writing any study's result leaves every earlier result as it was.
+  const paths = writeResults(a.out, results);
   let failing = 0;
-  for (const r of results) {
-    const path = writeResult(a.out, r);
+  for (const [k, r] of results.entries()) {
+    const path = paths[k]!;
     failing += r.claims.filter((c) => c.verdict === 'FAILS').length;
     process.stdout.write(`\n${r.title} (${r.profile}, seeds ${r.seeds.join(',')}${r.name ? `; run '${r.name}'` : ''})\n${describeOutcome(r, path).join('\n')}\n`);
   }
