@@ -3,12 +3,13 @@
  * for object prototypes, configs too large or too deep, several --config files, a folder as a
  * config. Each is one line naming the flag and the problem, and nothing is polluted.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { optimizersMnist } from '../experiments/optimizers-mnist/study.js';
 import { jsonDepth, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH } from '../src/config.js';
+import { experimentCli } from '../src/cli/experiment.js';
 import { planRuns } from '../src/exec/plan.js';
 import type { AnyStudy } from '../src/study.js';
 import { runCli } from './helpers/cli.js';
@@ -95,4 +96,49 @@ describe('config size, depth and form', () => {
       expect(r.stdout).toBe('');
     }
   }, 120_000);
+});
+
+/** The experiment command in this process, its output captured. */
+async function quietly(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => ((err += String(c)), true));
+  try {
+    return { code: await experimentCli(args), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('a named run is never replaced silently', () => {
+  const out = join(scratch, 'named');
+  const run = (...extra: string[]) => quietly(['optimizer-paths', '--out', out, '--workers', '1', '--quiet', ...extra]);
+  const file = join(out, 'runs', 'optimizer-paths.mine.json');
+
+  it('another config under a used --name is refused with one line, the earlier run byte for byte; --force replaces it', async () => {
+    expect((await run('--set', 'lr.sgd=0.5', '--name', 'mine')).code).toBe(0);
+    const first = readFileSync(file);
+    await expect(run('--set', 'lr.sgd=0.95', '--name', 'mine')).rejects.toThrow(
+      `run 'mine' of optimizer-paths already exists in ${file} and this run differs (config lr.sgd 0.5 -> 0.95): give another --name for a new run, or --force to replace it`,
+    );
+    await expect(run('--set', 'lr.sgd=0.5', '--name', 'mine', '--seed', '3')).rejects.toThrow(/differs \(seeds 0 -> 3\): give another --name/);
+    expect(readFileSync(file).equals(first)).toBe(true);
+    expect(readdirSync(join(out, 'runs'))).toEqual(['optimizer-paths.mine.json']);
+    expect((await run('--set', 'lr.sgd=0.95', '--name', 'mine', '--force')).code).toBe(0);
+    expect(JSON.parse(readFileSync(file, 'utf8')).config.lr.sgd).toBe(0.95);
+  });
+
+  it('the same run again under its name replaces its file (a rerun, as a profile\'s result is rerun)', async () => {
+    const r = await run('--set', 'lr.sgd=0.95', '--name', 'mine');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(file, 'utf8')).config.lr.sgd).toBe(0.95);
+  });
+
+  it('a file under the name that is not a result is not replaced either', async () => {
+    writeFileSync(join(out, 'runs', 'optimizer-paths.notes.json'), 'my notes\n');
+    await expect(run('--set', 'lr.sgd=0.5', '--name', 'notes')).rejects.toThrow(/^run 'notes' would replace .*optimizer-paths\.notes\.json, which is not a result this suite reads \(not valid JSON\): give another --name/);
+    expect(readFileSync(join(out, 'runs', 'optimizer-paths.notes.json'), 'utf8')).toBe('my notes\n');
+  });
 });
