@@ -375,3 +375,24 @@ describe('bad files and folders given to compare and figures', () => {
     expect(readdirSync(dir).sort()).toEqual(['REPORT.md', 'figures', 'optimizer-paths.json']);
   });
 });
+
+describe('more bad files, each one line naming it', () => {
+  const fixture = join(root, 'test', 'fixtures', 'results', 'optimizer-paths.json');
+
+  it('figures --out naming a file says it is a file; a result with a byte-order mark is read; compare refuses a result too large to draw', async () => {
+    const file = join(scratch, 'results-file.json');
+    copyFileSync(fixture, file);
+    const f = await runCli('figures.ts', ['--out', file]);
+    expect(f.stderr).toBe(`error: --out ${file} is a file, not a folder: give the results folder\n`);
+    expect(f.code).toBe(2);
+    const bom = join(scratch, 'bom-result.json');
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(fixture)]));
+    const { readResult } = await import('../src/results/store.js');
+    expect(readResult(bom).study).toBe('optimizer-paths');
+    const huge = join(scratch, 'huge-result.json');
+    writeFileSync(huge, readFileSync(fixture, 'utf8').replace('{', `{"padding": "${'x'.repeat(9 * 1024 * 1024)}",`));
+    const c = await runCli('compare.ts', [fixture, huge, '--out', join(scratch, 'cmp-huge')]);
+    expect(c.stderr).toBe(`error: ${huge}: is 9.4 MB, more than the 8 MiB a result is drawn from (no study writes one this large; is it a result of this suite?)\n`);
+    expect(c.code).toBe(2);
+  });
+});

@@ -16,8 +16,20 @@ import { keyNumbersOf } from '../regression.js';
 import { RUNS_DIR, readResult } from '../results/store.js';
 import { findStudy } from '../../experiments/index.js';
 import { commandDefaults, oneOf, strictFlags } from './args.js';
-import { figuresOrWhyNot, scaleOf } from './figures.js';
+import { figuresOrWhyNot, MAX_RESULT_BYTES, scaleOf } from './figures.js';
 import { runMain } from './main.js';
+
+/** A result file no larger than figures draws (a huge series would hold the renderer for minutes). */
+function readSized(file: string): ComparedRun['result'] {
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch {
+    // readResult says why it cannot be read
+  }
+  if (size > MAX_RESULT_BYTES) throw new UserError(`${file}: is ${(size / 1e6).toFixed(1)} MB, more than the ${MAX_RESULT_BYTES / 1024 / 1024} MiB a result is drawn from (no study writes one this large; is it a result of this suite?)`);
+  return readResult(file);
+}
 
 /** Every result file named, or found in a named folder (and its runs/). */
 export function readRuns(inputs: string[]): ComparedRun[] {
@@ -31,7 +43,7 @@ export function readRuns(inputs: string[]): ComparedRun[] {
       );
       const found = files.flatMap((file) => {
         try {
-          return [{ file, result: readResult(file) }];
+          return [{ file, result: readSized(file) }];
         } catch (err) {
           if (!(err instanceof UserError)) throw err;
           process.stderr.write(`skipped ${err.message}\n`);
@@ -41,7 +53,7 @@ export function readRuns(inputs: string[]): ComparedRun[] {
       if (found.length === 0) throw new UserError(`${input}: no result files in this folder`);
       runs.push(...found);
     } else {
-      runs.push({ file: input, result: readResult(input) });
+      runs.push({ file: input, result: readSized(input) });
     }
   }
   return runs;

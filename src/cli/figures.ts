@@ -328,7 +328,8 @@ async function figuresCommand(a: FiguresArgs, studies: AnyStudy[]): Promise<numb
   const known = studies.map((s) => s.name);
   const wanted = a.studies && a.studies.length > 0 ? a.studies : null;
   for (const n of wanted ?? []) if (!known.includes(n)) throw new UserError(`unknown study '${n}' (known: ${known.join(', ')})`);
-  if (!existsSync(a.out) || !statSync(a.out).isDirectory()) throw new UserError(`--out ${a.out}: no such folder (run \`npm run experiment -- <study>\` first)`);
+  if (existsSync(a.out) && !statSync(a.out).isDirectory()) throw new UserError(`--out ${a.out} is a file, not a folder: give the results folder`);
+  if (!existsSync(a.out)) throw new UserError(`--out ${a.out}: no such folder (run \`npm run experiment -- <study>\` first)`);
   ensureWritableDir(a.out);
   const kinds: ReportKind[] = a.profile === 'all' ? [...REPORT_KINDS] : [a.profile];
   const plan = planFigures(a.out, kinds, known, studies);

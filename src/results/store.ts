@@ -79,6 +79,8 @@ export function readResult(path: string): StudyResult {
   } catch (err) {
     throw new UserError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  // A byte-order mark some editors write in front of JSON is read past.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let json: unknown;
   try {
     json = JSON.parse(text);
