@@ -78,10 +78,13 @@ function claimsTable(claims: Claim[]): string[] {
   return [...lines, ''];
 }
 
+/** A word as a POSIX shell reads it back: plain when it is safe, else single-quoted. */
+const shellWord = (w: string): string => (/^[A-Za-z0-9_.,:/=+@%-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+
 /** The command that makes this result again. */
 function regenerate(r: StudyResult): string {
   const seeds = r.seeds.length > 1 ? ` --seed ${r.seeds[0]} --seeds ${r.seeds.length}` : r.seeds[0] !== 0 ? ` --seed ${r.seeds[0]}` : '';
-  const sets = Object.entries(r.overrides).map(([k, [, v]]) => ` --set ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  const sets = Object.entries(r.overrides).map(([k, [, v]]) => ` --set ${shellWord(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)}`);
   return `npm run experiment -- ${r.study}${r.profile === 'quick' ? ' --profile quick' : ''}${seeds}${sets.join('')}${r.name !== null ? ` --name ${r.name}` : ''}`;
 }
 

@@ -8,6 +8,7 @@
  * console error, no element or comment that the report did not put there, the text shown as
  * written.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,16 @@ describe('Markdown escaping', () => {
     expect(rows.filter((n) => n === 3)).toHaveLength(fixture.claims.length);
     expect(rendered).toContain(new MarkdownIt().utils.escapeHtml(SHOWN));
     expect(rendered).toContain(`<code>${new MarkdownIt().utils.escapeHtml(`runs/${SHOWN}.json`)}</code>`);
+  });
+});
+
+describe('the command that makes a run again', () => {
+  it('quotes an override for the shell: the shell reads back the very setting', () => {
+    const code = rendered.match(/<code>(npm run experiment -- [^<]*)<\/code>/)![1]!;
+    const unescaped = code.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    const word = unescaped.slice(unescaped.indexOf(' --set ') + ' --set '.length);
+    const read = execFileSync('sh', ['-c', `printf '%s' ${word}`], { encoding: 'utf8' });
+    expect(read).toBe(`${SHOWN}=${JSON.stringify({ [HOSTILE]: HOSTILE })}`);
   });
 });
 

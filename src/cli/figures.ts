@@ -22,7 +22,7 @@ import { compareFigure } from '../plot/compare.js';
 import { REPORT_KINDS, buildReport, kindOf, type ReportEntry, type ReportKind, type ReportStudy } from '../report.js';
 import type { StudyResult } from '../results/schema.js';
 import { rejudge } from '../results/rejudge.js';
-import { RUNS_DIR, ensureWritableDir, readResult, resultFileName, writeResult } from '../results/store.js';
+import { RUNS_DIR, ensureWritableDir, readResult, resultFileName, writeResults } from '../results/store.js';
 import { writeFilesAtomic } from '../store/atomic-set.js';
 import { typedResult } from '../study.js';
 import type { AnyStudy } from '../study.js';
@@ -279,6 +279,7 @@ export function pageFor(out: string, kind: ReportKind, plan: { planned: Planned[
  * so they never show a verdict the current rules would not give.
  */
 export function rejudgePlanned(out: string, planned: Planned[], studies: AnyStudy[] = STUDIES): void {
+  const changed: { p: Planned; again: ReturnType<typeof rejudge> }[] = [];
   for (const p of planned) {
     const study = studies.find((s) => s.name === p.result.study);
     if (!study) continue;
@@ -289,8 +290,11 @@ export function rejudgePlanned(out: string, planned: Planned[], studies: AnyStud
       process.stderr.write(`${join(out, p.file)}: cannot be re-judged with the current rules (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): its claims are as the run judged them; run it again\n`);
       continue;
     }
-    if (!again.changed) continue;
-    writeResult(out, again.result);
+    if (again.changed) changed.push({ p, again });
+  }
+  // One set: the folder's results are re-judged all together or (on a failure) not at all.
+  writeResults(out, changed.map((c) => c.again.result));
+  for (const { p, again } of changed) {
     p.result = again.result;
     const what = again.verdictChanges.length ? again.verdictChanges.join('; ') : 'wording or numbers only, no verdict changed';
     process.stdout.write(`re-judged ${join(out, p.file)} with the current rules: ${what}\n`);
