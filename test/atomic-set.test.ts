@@ -77,6 +77,25 @@ describe('writeFilesAtomic', () => {
     expect(snapshot(d)).toEqual(before);
   });
 
+  it('on a file system without hard links the backups are copies: a failed rename still puts everything back', () => {
+    const d = folder();
+    const before = snapshot(d);
+    const noLinks = { linkSync: (() => { throw Object.assign(new Error('EPERM'), { code: 'EPERM' }); }) as typeof fs.linkSync };
+    const shim: AtomicSetFs = {
+      ...fs,
+      ...noLinks,
+      renameSync: ((from: fs.PathLike, to: fs.PathLike) => {
+        if (String(to).endsWith('c.txt')) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+        fs.renameSync(from, to);
+      }) as typeof fs.renameSync,
+    };
+    expect(() => writeFilesAtomic(newSet(d), shim)).toThrow(/nothing was changed/);
+    expect(snapshot(d)).toEqual(before);
+    writeFilesAtomic(newSet(d), { ...fs, ...noLinks });
+    expect(readdirSync(d).sort()).toEqual(['a.txt', 'b.txt', 'c.txt']);
+    expect(readFileSync(join(d, 'b.txt'), 'utf8')).toBe('new b');
+  });
+
   it('a target that is a folder: nothing written, the folder left alone', () => {
     const d = folder();
     mkdirSync(join(d, 'c.txt'));

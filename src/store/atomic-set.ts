@@ -6,10 +6,13 @@
  *
  * How: every new file is first written to a temporary file beside its target and fsync'd
  * (a full disk or an unwritable folder fails here, before any target is touched); then every
- * existing target gets a backup by hard link (same folder, same bytes, no copy); then the
+ * existing target gets a backup by hard link (same folder, same bytes, no copy; a copy where
+ * the file system has no hard links); then the
  * temporary files are renamed over their targets. A rename that fails puts the backups back
  * (rename is atomic) and removes the new files that had no earlier version. The backups are
- * removed at the end and every folder is fsync'd, so the renames survive a crash.
+ * removed at the end and every folder is fsync'd, so the renames survive a crash. A process
+ * killed between the renames leaves the set part new, with the earlier files in the hidden
+ * `.<name>.<pid>.backup` files beside them.
  */
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -17,7 +20,7 @@ import { UserError } from '../errors.js';
 import { describeFsError, hintFor, tempPathFor, type AtomicFs } from './atomic.js';
 
 /** The fs calls the set writer uses; a test may pass a fault-injecting stand-in. */
-export type AtomicSetFs = AtomicFs & Pick<typeof nodeFs, 'linkSync'>;
+export type AtomicSetFs = AtomicFs & Pick<typeof nodeFs, 'linkSync' | 'copyFileSync'>;
 
 export interface FileToWrite {
   path: string;
@@ -87,6 +90,19 @@ function fsyncDir(fs: AtomicSetFs, dir: string): void {
   }
 }
 
+/** File systems that cannot hard-link (some network and FAT mounts) say so with one of these. */
+const NO_LINKS = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV'];
+
+/** The earlier file's bytes kept under `backup`: a hard link where the file system has them, else a copy. */
+function backUp(fs: AtomicSetFs, path: string, backup: string): void {
+  try {
+    fs.linkSync(path, backup);
+  } catch (err) {
+    if (!NO_LINKS.includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    fs.copyFileSync(path, backup, nodeFs.constants.COPYFILE_EXCL);
+  }
+}
+
 /** Puts every renamed file back as it was: its backup renamed over it, or removed when it is new. Returns the files it could not restore. */
 function rollBack(fs: AtomicSetFs, set: Staged[]): string[] {
   const lost: string[] = [];
@@ -137,7 +153,7 @@ export function writeFilesAtomic(files: FileToWrite[], fs: AtomicSetFs = nodeFs)
       if (!s.existed) continue;
       const backup = join(dirname(s.path), `.${basename(s.path)}.${process.pid}.backup`);
       quietly(() => fs.unlinkSync(backup)); // a leftover of a killed earlier write of this process id
-      fs.linkSync(s.path, backup);
+      backUp(fs, s.path, backup);
       s.backup = backup;
     }
     renaming = true;
