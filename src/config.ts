@@ -10,7 +10,9 @@ import { z } from 'zod';
 import { UserError } from './errors.js';
 import { ACTIVATIONS } from './nn/activation.js';
 import { OPTIMIZER_NAMES } from './optim/optimizers.js';
-import { canonicalJson } from './store/json.js';
+import { canonicalJson, jsonDepth } from './store/json.js';
+
+export { jsonDepth };
 
 // ---------------------------------------------------------------------------------------
 // Schema pieces
@@ -74,29 +76,6 @@ export const FORBIDDEN_KEYS: readonly string[] = ['__proto__', 'constructor', 'p
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** The deepest nesting of arrays and objects a config may have; a study's config is 3 or 4 deep. */
 export const MAX_CONFIG_DEPTH = 32;
-
-/**
- * The deepest nesting of `[` and `{` in JSON text, found by one pass over the characters
- * (no recursion, so text nested millions deep cannot overflow the stack); strings are skipped.
- * Stops counting once past `limit`.
- */
-export function jsonDepth(text: string, limit = Infinity): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > deepest) deepest = depth;
-      if (deepest > limit) return deepest;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return deepest;
-}
 
 /** The first forbidden key anywhere in a parsed JSON value, as a dotted path; null when there is none. Iterative. */
 export function forbiddenKeyIn(value: unknown): string | null {

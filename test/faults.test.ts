@@ -395,4 +395,25 @@ describe('more bad files, each one line naming it', () => {
     expect(c.stderr).toBe(`error: ${huge}: is 9.4 MB, more than the 8 MiB a result is drawn from (no study writes one this large; is it a result of this suite?)\n`);
     expect(c.code).toBe(2);
   });
+
+  it('a result or shard nested hundreds of thousands deep: one line from figures, compare and merge, never a stack overflow', async () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const dir = join(scratch, 'deep');
+    mkdirSync(join(dir, 'shards'), { recursive: true });
+    const result = join(dir, 'optimizer-paths.json');
+    writeFileSync(result, readFileSync(fixture, 'utf8').replace('"minimum"', `"deep": ${deep}, "minimum"`));
+    const why = 'nested more than 64 levels deep, deeper than any result of this suite (not a result file of this suite)';
+    const f = await runCli('figures.ts', ['--out', dir]);
+    expect(f.stderr).toBe(`skipped ${result}: ${why}\n1 file(s) skipped: optimizer-paths.json\n`);
+    expect(f.code).toBe(1);
+    const c = await runCli('compare.ts', [result, fixture, '--out', join(dir, 'cmp')]);
+    expect(c.stderr).toBe(`error: ${result}: ${why}\n`);
+    expect(c.code).toBe(2);
+    const shard = join(dir, 'shards', 'optimizer-paths.quick.shard-1-of-1.json');
+    writeFileSync(shard, `{"kind": "shard", "x": ${deep}}`);
+    const m = await runCli('experiment.ts', ['merge', join(dir, 'shards'), '--out', join(dir, 'merged')]);
+    expect(m.stderr.split('\n')[0]).toBe(`error: ${shard}: nested more than 64 levels deep, deeper than any shard file of this suite (not a shard file)`);
+    expect(m.stderr).not.toContain('internal error');
+    expect(m.code).toBe(2);
+  });
 });

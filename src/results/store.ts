@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { trialWrite, writeFileAtomic } from '../store/atomic.js';
 import { writeFilesAtomic, type FileToWrite } from '../store/atomic-set.js';
+import { jsonDepth, MAX_FILE_DEPTH } from '../store/json.js';
 import { ResultSchema, SCHEMA_VERSION, type Profile, type StudyResult } from './schema.js';
 
 /**
@@ -81,6 +82,7 @@ export function readResult(path: string): StudyResult {
   }
   // A byte-order mark some editors write in front of JSON is read past.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (jsonDepth(text, MAX_FILE_DEPTH) > MAX_FILE_DEPTH) throw new UserError(`${path}: nested more than ${MAX_FILE_DEPTH} levels deep, deeper than any result of this suite (not a result file of this suite)`);
   let json: unknown;
   try {
     json = JSON.parse(text);
