@@ -4,6 +4,7 @@
  * The text depends only on the result files, so regenerating an unchanged folder changes nothing.
  */
 import { formatDuration, formatNumbers, tally, tallyText } from './format.js';
+import { mdCell, mdCode, mdFence, mdHref, mdLink, mdText } from './markdown.js';
 import type { Claim, StudyResult } from './results/schema.js';
 
 /** Which results a report covers: the lecture profile's, the quick profile's, or named runs. */
@@ -48,8 +49,8 @@ export function workMsOf(r: Pick<StudyResult, 'runs' | 'durationMs'>): number {
   return work.every((w) => typeof w === 'number') ? work.reduce((a, b) => a + b!, 0) : r.durationMs;
 }
 
-/** Markdown table cells cannot hold a pipe or a line break. */
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/** Markdown table cells: no pipe, no line break, no HTML (src/markdown.ts). */
+const cell = mdCell;
 
 function seedsText(r: StudyResult): string {
   return r.seeds.length === 1 ? `seed ${r.seeds[0]}` : `${r.seeds.length} seeds (${r.seeds.join(', ')}); claims hold only if they hold for every seed`;
@@ -77,10 +78,13 @@ function claimsTable(claims: Claim[]): string[] {
   return [...lines, ''];
 }
 
+/** A word as a POSIX shell reads it back: plain when it is safe, else single-quoted. */
+const shellWord = (w: string): string => (/^[A-Za-z0-9_.,:/=+@%-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+
 /** The command that makes this result again. */
 function regenerate(r: StudyResult): string {
   const seeds = r.seeds.length > 1 ? ` --seed ${r.seeds[0]} --seeds ${r.seeds.length}` : r.seeds[0] !== 0 ? ` --seed ${r.seeds[0]}` : '';
-  const sets = Object.entries(r.overrides).map(([k, [, v]]) => ` --set ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  const sets = Object.entries(r.overrides).map(([k, [, v]]) => ` --set ${shellWord(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)}`);
   return `npm run experiment -- ${r.study}${r.profile === 'quick' ? ' --profile quick' : ''}${seeds}${sets.join('')}${r.name !== null ? ` --name ${r.name}` : ''}`;
 }
 
@@ -90,6 +94,7 @@ function timeNote(r: StudyResult): string {
   return Math.abs(work - r.durationMs) > 0.2 * r.durationMs ? ` (work ${formatDuration(work)}: it shared the worker processes with other studies)` : '';
 }
 
+/** A study section's heading as text (escaped where it is written). */
 function heading(study: ReportStudy, r: StudyResult): string {
   return `${study.id} ${study.name}: ${study.title}${r.name !== null ? ` (run ${r.name})` : ''}`;
 }
@@ -97,30 +102,31 @@ function heading(study: ReportStudy, r: StudyResult): string {
 function studySection(study: ReportStudy, entry: ReportEntry): string[] {
   const r = entry.result;
   const env = r.environment;
-  const out: string[] = [`## ${heading(study, r)}`, '', study.description, ''];
-  const changes = Object.entries(r.overrides).map(([k, [was, now]]) => `\`${k}\` ${JSON.stringify(was)} → ${JSON.stringify(now)}`);
+  const out: string[] = [`## ${mdText(heading(study, r))}`, '', mdText(study.description), ''];
+  const changes = Object.entries(r.overrides).map(([k, [was, now]]) => `${mdCode(k)} ${mdText(JSON.stringify(was) ?? 'null')} → ${mdText(JSON.stringify(now) ?? 'null')}`);
   if (changes.length > 0) out.push(`**Changed from the ${r.profile} profile:** ${changes.join('; ')}.`, '');
   if (env.gitDirty) out.push('**The working tree had uncommitted changes when this ran**: the code is not exactly the commit named below.', '');
   for (const f of entry.figures) {
-    const links = [f.svg ? `[SVG](${f.svg})` : null, f.spec ? `[Vega-Lite spec](${f.spec})` : null].filter((x) => x !== null);
-    out.push(`![${study.id} ${f.caption}](${f.png})`, '', `*${f.caption}*${links.length ? ` (${links.join(', ')})` : ''}`, '');
+    const links = [f.svg ? `[SVG](${mdHref(f.svg)})` : null, f.spec ? `[Vega-Lite spec](${mdHref(f.spec)})` : null].filter((x) => x !== null);
+    out.push(`![${mdText(`${study.id} ${f.caption}`)}](${mdHref(f.png)})`, '', `*${mdText(f.caption)}*${links.length ? ` (${links.join(', ')})` : ''}`, '');
   }
   if (entry.figures.length === 0) out.push('*(no figure drawn for this study)*', '');
   const t = tally(r.claims);
   const undecided = t.inconclusive ? `, ${t.inconclusive} inconclusive` : '';
   out.push(`**Claims: ${t.holds} of ${t.total} hold${undecided}.**`, '', ...claimsTable(r.claims));
   out.push(
-    `**Run:** ${r.profile} profile, ${seedsText(r)}; backend ${env.backend} (tfjs ${env.tfjsVersion}, Node ${env.nodeVersion}, ` +
+    `**Run:** ${mdText(`${r.profile} profile, ${seedsText(r)}; backend ${env.backend} (tfjs ${env.tfjsVersion}, Node ${env.nodeVersion}, ` +
       `${env.platform}, ${env.cpuCount} x ${env.cpu}); commit ${env.gitCommit ? env.gitCommit.slice(0, 10) : 'unknown'}; ` +
-      `started ${r.startedAt}; wall time ${formatDuration(r.durationMs)}${timeNote(r)}. Result file: [${entry.file}](${entry.file}). ` +
-      `Regenerate: \`${regenerate(r)}\` then \`npm run figures\`.`,
+      `started ${r.startedAt}; wall time ${formatDuration(r.durationMs)}${timeNote(r)}.`)} Result file: ${mdLink(entry.file, entry.file)}. ` +
+      `Regenerate: ${mdCode(regenerate(r))} then \`npm run figures\`.`,
     '',
   );
-  out.push('<details><summary>Config</summary>', '', '```json', prettyJson(r.config), '```', '', '</details>', '');
+  const config = prettyJson(r.config);
+  out.push('<details><summary>Config</summary>', '', `${mdFence(config)}json`, config, mdFence(config), '', '</details>', '');
   const summary = prettyJson(r.summary);
   out.push('<details><summary>Summary</summary>', '');
-  if (summary.length <= SUMMARY_LIMIT) out.push('```json', summary, '```');
-  else out.push(`The summary is ${Math.round(summary.length / 1000)} kB: see \`summary\` in [${entry.file}](${entry.file}).`);
+  if (summary.length <= SUMMARY_LIMIT) out.push(`${mdFence(summary)}json`, summary, mdFence(summary));
+  else out.push(`The summary is ${Math.round(summary.length / 1000)} kB: see \`summary\` in ${mdLink(entry.file, entry.file)}.`);
   out.push('', '</details>', '');
   return out;
 }
@@ -147,12 +153,12 @@ export function buildReport(input: ReportInput): string {
   ];
   for (const s of input.studies) {
     const entries = byStudy.get(s.name) ?? [];
-    if (entries.length === 0 && input.kind !== 'runs') out.push(`| ${s.id} ${s.name} | not run | | | |`);
+    if (entries.length === 0 && input.kind !== 'runs') out.push(`| ${cell(`${s.id} ${s.name}`)} | not run | | | |`);
     for (const e of entries) {
       const r = e.result;
       const verdict = tallyText(r.claims, (x) => `**${x}**`);
       const label = `${s.id} ${s.name}${r.name !== null ? ` (${r.name})` : ''}`;
-      out.push(`| [${label}](#${anchor(heading(s, r))}) | ${verdict} | ${r.seeds.length} | ${r.environment.backend} | ${formatDuration(workMsOf(r))} |`);
+      out.push(`| [${cell(label)}](#${mdHref(anchor(heading(s, r)))}) | ${verdict} | ${r.seeds.length} | ${cell(r.environment.backend)} | ${formatDuration(workMsOf(r))} |`);
     }
   }
   out.push('');
@@ -160,12 +166,12 @@ export function buildReport(input: ReportInput): string {
   const missing = input.kind === 'runs' ? [] : input.studies.filter((s) => !byStudy.has(s.name));
   if (missing.length > 0) {
     out.push('## Not run yet', '');
-    for (const s of missing) out.push(`- ${s.id} ${s.name}: \`npm run experiment -- ${s.name}${quick ? ' --profile quick' : ''}\``);
+    for (const s of missing) out.push(`- ${mdText(`${s.id} ${s.name}`)}: ${mdCode(`npm run experiment -- ${s.name}${quick ? ' --profile quick' : ''}`)}`);
     out.push('');
   }
   if (input.skipped.length > 0) {
     out.push('## Files skipped', '');
-    for (const k of input.skipped) out.push(`- \`${k.file}\`: ${k.reason}`);
+    for (const k of input.skipped) out.push(`- ${mdCode(k.file)}: ${mdText(k.reason)}`);
     out.push('');
   }
   return out.join('\n');

@@ -220,12 +220,15 @@ describe('the CLI on a full disk', () => {
     expect(old.length).toBeGreaterThan(4096);
     writeFileSync(report, old);
     const before = readdirSync(dir).sort();
+    const page = readFileSync(join(dir, 'index.quick.html'));
     if (mounted) fillLeaving(mnt, 4096);
     // Name a study without a result here: nothing is drawn, only the report is rewritten.
     const r = await runCli('figures.ts', ['batchnorm', '--out', dir, '--profile', 'quick'], faultEnv);
     if (mounted) rmSync(join(mnt, 'filler'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`error: cannot write ${report}: disk full (ENOSPC); the previous file is unchanged; free some space and run again\n`);
+    // The report and its page are one set: the line says neither changed.
+    expect(r.stderr).toBe(`error: cannot write ${report}: disk full (ENOSPC); nothing was changed: the 2 files of the set are as they were (with index.quick.html); free some space and run again\n`);
+    expect(readFileSync(join(dir, 'index.quick.html')).equals(page)).toBe(true);
     expect(readFileSync(report).equals(old)).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(before);
     expect(statSync(join(dir, 'figures', 'quick')).isDirectory()).toBe(true);

@@ -3,7 +3,7 @@
  * one line, the exit code, and the earlier files left as they were.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -328,5 +328,94 @@ describe('a worker process that dies', () => {
     for (const pid of pool.pids()) process.kill(pid, 'SIGKILL');
     await expect(running).rejects.toThrow(/^a worker process was killed by SIGKILL while running hyperparameter-search 1:0; the units finished so far are in the journal: run again with --resume$/);
     pool.close();
+  });
+});
+
+describe('bad files and folders given to compare and figures', () => {
+  const fixture = join(root, 'test', 'fixtures', 'results', 'optimizer-paths.json');
+  const variant = (name: string, change: (r: { runs: { series: Record<string, unknown> }[] }) => void): string => {
+    const r = JSON.parse(readFileSync(fixture, 'utf8'));
+    change(r);
+    const path = join(scratch, name);
+    writeFileSync(path, JSON.stringify(r));
+    return path;
+  };
+  const refused = async (script: string, args: string[], line: string | RegExp) => {
+    const r = await runCli(script, args);
+    if (typeof line === 'string') expect(r.stderr).toBe(`error: ${line}\n`);
+    else expect(r.stderr).toMatch(line);
+    expect(r.stderr.split('\n')).toHaveLength(2);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.code).toBe(2);
+  };
+
+  it('compare --out naming a regular file, or a path through one: one line, nothing drawn', async () => {
+    const file = join(scratch, 'not-a-folder');
+    writeFileSync(file, 'mine\n');
+    await refused('compare.ts', [fixture, fixture, '--out', file], `--out ${file} is a file, not a folder; choose a folder for the figure`);
+    await refused('compare.ts', [fixture, fixture, '--out', join(file, 'sub')], `--out ${join(file, 'sub')}: ${file} is a file, not a folder; choose another --out`);
+    expect(readFileSync(file, 'utf8')).toBe('mine\n');
+  });
+
+  it('compare of a run whose series is empty, or whose paths are empty: refused by name, as figures refuses it', async () => {
+    const noSeries = variant('no-series.json', (r) => (r.runs[0]!.series = {}));
+    const noPaths = variant('no-paths.json', (r) => (r.runs[0]!.series.paths = {}));
+    const out = join(scratch, 'cmp-empty');
+    await refused('compare.ts', [noSeries, fixture, '--out', out], new RegExp(`^error: ${noSeries}: cannot be drawn: its series are not what optimizer-paths records \\(`));
+    await refused('compare.ts', [fixture, noPaths, '--out', out], `${noPaths}: cannot be drawn: its series are not what optimizer-paths records (no curve has a point)`);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('figures into a folder whose figures is a regular file: one line before anything is written', async () => {
+    const dir = join(scratch, 'figures-file');
+    mkdirSync(dir);
+    copyFileSync(fixture, join(dir, 'optimizer-paths.json'));
+    writeFileSync(join(dir, 'figures'), 'a file\n');
+    writeFileSync(join(dir, 'REPORT.md'), 'earlier report\n');
+    await refused('figures.ts', ['--out', dir], `${join(dir, 'figures')} is a file, not a folder, where the lecture figures go: move it away or choose another --out (nothing was written)`);
+    expect(readFileSync(join(dir, 'REPORT.md'), 'utf8')).toBe('earlier report\n');
+    expect(readdirSync(dir).sort()).toEqual(['REPORT.md', 'figures', 'optimizer-paths.json']);
+  });
+});
+
+describe('more bad files, each one line naming it', () => {
+  const fixture = join(root, 'test', 'fixtures', 'results', 'optimizer-paths.json');
+
+  it('figures --out naming a file says it is a file; a result with a byte-order mark is read; compare refuses a result too large to draw', async () => {
+    const file = join(scratch, 'results-file.json');
+    copyFileSync(fixture, file);
+    const f = await runCli('figures.ts', ['--out', file]);
+    expect(f.stderr).toBe(`error: --out ${file} is a file, not a folder: give the results folder\n`);
+    expect(f.code).toBe(2);
+    const bom = join(scratch, 'bom-result.json');
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(fixture)]));
+    const { readResult } = await import('../src/results/store.js');
+    expect(readResult(bom).study).toBe('optimizer-paths');
+    const huge = join(scratch, 'huge-result.json');
+    writeFileSync(huge, readFileSync(fixture, 'utf8').replace('{', `{"padding": "${'x'.repeat(9 * 1024 * 1024)}",`));
+    const c = await runCli('compare.ts', [fixture, huge, '--out', join(scratch, 'cmp-huge')]);
+    expect(c.stderr).toBe(`error: ${huge}: is 9.4 MB, more than the 8 MiB a result is drawn from (no study writes one this large; is it a result of this suite?)\n`);
+    expect(c.code).toBe(2);
+  });
+
+  it('a result or shard nested hundreds of thousands deep: one line from figures, compare and merge, never a stack overflow', async () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const dir = join(scratch, 'deep');
+    mkdirSync(join(dir, 'shards'), { recursive: true });
+    const result = join(dir, 'optimizer-paths.json');
+    writeFileSync(result, readFileSync(fixture, 'utf8').replace('"minimum"', `"deep": ${deep}, "minimum"`));
+    const why = 'nested more than 64 levels deep, deeper than any result of this suite (not a result file of this suite)';
+    const f = await runCli('figures.ts', ['--out', dir]);
+    expect(f.stderr).toBe(`skipped ${result}: ${why}\n1 file(s) skipped: optimizer-paths.json\n`);
+    expect(f.code).toBe(1);
+    const c = await runCli('compare.ts', [result, fixture, '--out', join(dir, 'cmp')]);
+    expect(c.stderr).toBe(`error: ${result}: ${why}\n`);
+    expect(c.code).toBe(2);
+    const shard = join(dir, 'shards', 'optimizer-paths.quick.shard-1-of-1.json');
+    writeFileSync(shard, `{"kind": "shard", "x": ${deep}}`);
+    const m = await runCli('experiment.ts', ['merge', join(dir, 'shards'), '--out', join(dir, 'merged')]);
+    expect(m.stderr.split('\n')[0]).toBe(`error: ${shard}: nested more than 64 levels deep, deeper than any shard file of this suite (not a shard file)`);
+    expect(m.stderr).not.toContain('internal error');
+    expect(m.code).toBe(2);
   });
 });

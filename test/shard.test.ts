@@ -87,6 +87,20 @@ describe('three shards, each a process of its own, merged', () => {
     }
   });
 
+  it('is all or nothing: a result path that is a folder leaves every earlier result byte for byte, with one line', async () => {
+    const out = join(scratch, 'half-merged');
+    mkdirSync(out);
+    const earlier = { 'toy-walks.quick.json': 'earlier walks\n', 'optimizer-paths.quick.json': 'earlier S1\n' };
+    for (const [f, text] of Object.entries(earlier)) writeFileSync(join(out, f), text);
+    mkdirSync(join(out, 'toy-stages.quick.json'));
+    const tryMerge = captured(['merge', join(shards, 'shards'), '--out', out]);
+    await expect(tryMerge).rejects.toThrow(
+      new RegExp(`^cannot write ${join(out, 'toy-stages.quick.json')}: it is a folder \\(EISDIR\\); nothing was changed: the 3 files of the set are as they were`),
+    );
+    for (const [f, text] of Object.entries(earlier)) expect(readFileSync(join(out, f), 'utf8')).toBe(text);
+    expect(readdirSync(out).sort()).toEqual(['optimizer-paths.quick.json', 'toy-stages.quick.json', 'toy-walks.quick.json']);
+  });
+
   it('--resume keeps a shard\'s finished files', async () => {
     const before = files().map((f) => readFileSync(join(shards, 'shards', f), 'utf8'));
     const r = await captured([...STUDY_ARGS, '--shard', '2/3', '--out', shards, '--resume']);

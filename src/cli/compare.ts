@@ -4,21 +4,32 @@
  * settings that differ, the key numbers and the claims' verdicts, run by run.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { changesHash } from '../config.js';
 import { UserError } from '../errors.js';
 import { formatValue } from '../format.js';
 import { compareFigure, comparedCurves, differences, runLabels, type ComparedRun } from '../plot/compare.js';
-import { figureCsv, writeFigure, FIGURE_FORMATS, type FigureFormat } from '../plot/render.js';
+import { fileInTheWay, writeFigure, FIGURE_FORMATS, type FigureFormat } from '../plot/render.js';
 import { keyNumbersOf } from '../regression.js';
 import { RUNS_DIR, readResult } from '../results/store.js';
 import { findStudy } from '../../experiments/index.js';
 import { commandDefaults, oneOf, strictFlags } from './args.js';
-import { scaleOf } from './figures.js';
+import { figuresOrWhyNot, MAX_RESULT_BYTES, scaleOf } from './figures.js';
 import { runMain } from './main.js';
-import { writeFileAtomic } from '../store/atomic.js';
+
+/** A result file no larger than figures draws (a huge series would hold the renderer for minutes). */
+function readSized(file: string): ComparedRun['result'] {
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch {
+    // readResult says why it cannot be read
+  }
+  if (size > MAX_RESULT_BYTES) throw new UserError(`${file}: is ${(size / 1e6).toFixed(1)} MB, more than the ${MAX_RESULT_BYTES / 1024 / 1024} MiB a result is drawn from (no study writes one this large; is it a result of this suite?)`);
+  return readResult(file);
+}
 
 /** Every result file named, or found in a named folder (and its runs/). */
 export function readRuns(inputs: string[]): ComparedRun[] {
@@ -32,7 +43,7 @@ export function readRuns(inputs: string[]): ComparedRun[] {
       );
       const found = files.flatMap((file) => {
         try {
-          return [{ file, result: readResult(file) }];
+          return [{ file, result: readSized(file) }];
         } catch (err) {
           if (!(err instanceof UserError)) throw err;
           process.stderr.write(`skipped ${err.message}\n`);
@@ -42,7 +53,7 @@ export function readRuns(inputs: string[]): ComparedRun[] {
       if (found.length === 0) throw new UserError(`${input}: no result files in this folder`);
       runs.push(...found);
     } else {
-      runs.push({ file: input, result: readResult(input) });
+      runs.push({ file: input, result: readSized(input) });
     }
   }
   return runs;
@@ -63,13 +74,26 @@ interface CompareArgs {
   csv: boolean;
 }
 
+/** --out must be a folder, or a path where one can be made: checked before any run is read. */
+function checkOutFolder(out: string): void {
+  const blocker = fileInTheWay(out);
+  if (blocker === null) return;
+  throw new UserError(blocker === resolve(out) ? `--out ${out} is a file, not a folder; choose a folder for the figure` : `--out ${out}: ${blocker} is a file, not a folder; choose another --out`);
+}
+
 async function compareCommand(a: CompareArgs): Promise<number> {
+  checkOutFolder(a.out);
   const runs = readRuns(a.inputs);
   if (runs.length < 2) throw new UserError(`compare needs two or more runs of one study; found ${runs.length} (${runs.map((r) => r.file).join(', ') || 'none'})`);
   const studies = [...new Set(runs.map((r) => r.result.study))];
   if (studies.length > 1) throw new UserError(`compare takes runs of one study; these are of ${studies.join(', ')} (${runs.map((r) => `${r.file}: ${r.result.study}`).join('; ')})`);
   const study = findStudy(studies[0]!);
   if (!study) throw new UserError(`${runs[0]!.file}: study '${studies[0]}' is not in this suite`);
+  // A run that `figures` would refuse to draw is refused here too, never left out of the figure unsaid.
+  for (const r of runs) {
+    const why = figuresOrWhyNot(r.result, [study]);
+    if (typeof why === 'string') throw new UserError(`${r.file}: ${why}`);
+  }
   const { panels, curves } = comparedCurves(study, runs);
   if (panels.length === 0) {
     throw new UserError(`nothing in common to draw: the runs of ${study.name} share no panel (${curves.map((c, i) => `${runs[i]!.file}: ${c.map((p) => p.panel).join(', ')}`).join('; ')})`);
@@ -92,9 +116,8 @@ async function compareCommand(a: CompareArgs): Promise<number> {
 
   const name = `compare-${study.name}-${changesHash(Object.fromEntries(runs.map((r, i) => [r.file, [i, r.result.startedAt]])))}`;
   const figure = compareFigure(study, runs, name);
-  const paths = await writeFigure(a.out, figure, { scale: a.scale, format: a.format });
-  if (a.csv) writeFileAtomic(join(a.out, `${name}.csv`), figureCsv(figure));
-  process.stdout.write(`drew ${[paths.png, paths.svg].filter(Boolean).join(', ')}${a.csv ? ` and ${join(a.out, `${name}.csv`)}` : ''}\n`);
+  const paths = await writeFigure(a.out, figure, { scale: a.scale, format: a.format, csv: a.csv });
+  process.stdout.write(`drew ${[paths.png, paths.svg].filter(Boolean).join(', ')}${paths.csv ? ` and ${paths.csv}` : ''}\n`);
   return 0;
 }
 

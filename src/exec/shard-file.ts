@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { canonicalJson } from '../store/json.js';
+import { canonicalJson, jsonDepth, MAX_FILE_DEPTH } from '../store/json.js';
 import { ClaimSchema, EnvironmentSchema, PROFILES, SeedRunSchema, type Profile } from '../results/schema.js';
 
 /** Shard i of n, i counted from 1. */
@@ -216,8 +216,11 @@ export function shardFilesIn(inputs: string[]): string[] {
 export function readShardFile(path: string): ShardFile {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    const text = readFileSync(path, 'utf8');
+    if (jsonDepth(text, MAX_FILE_DEPTH) > MAX_FILE_DEPTH) throw new UserError(`${path}: nested more than ${MAX_FILE_DEPTH} levels deep, deeper than any shard file of this suite (not a shard file)`);
+    json = JSON.parse(text);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(`${path}: ${code ? `cannot be read (${code})` : 'not valid JSON'}`);
   }

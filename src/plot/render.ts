@@ -3,12 +3,14 @@
  * with no renderer draws it to an SVG string (no browser, no canvas package), and resvg
  * rasterises the SVG with the system fonts.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { writeFileAtomic } from '../store/atomic.js';
+import { UserError } from '../errors.js';
+import { describeFsError } from '../store/atomic.js';
+import { writeFilesAtomic, type FileToWrite } from '../store/atomic-set.js';
 import { installTextMetrics } from './text-width.js';
 
 /** The font every figure asks for; DejaVu Sans is what these machines have. */
@@ -57,22 +59,53 @@ export interface FigureFiles {
   spec?: string;
   svg?: string;
   png?: string;
+  csv?: string;
+}
+
+/**
+ * The nearest part of `dir` that exists but is not a folder (a file named `figures` where the
+ * figures folder should be); null when `dir` is a folder or can be made.
+ */
+export function fileInTheWay(dir: string): string | null {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      return statSync(d).isDirectory() ? null : d;
+    } catch {
+      if (dirname(d) === d) return null;
+    }
+  }
+}
+
+/** Makes a figure folder, or says in one line why it cannot be made. */
+export function makeFigureDir(dir: string): void {
+  const blocker = fileInTheWay(dir);
+  if (blocker !== null) throw new UserError(`cannot write figures into ${dir}: ${blocker} is a file, not a folder; move it away or choose another --out`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new UserError(`cannot make the figure folder ${dir}: ${describeFsError(err)}`);
+  }
 }
 
 /**
  * Writes <dir>/<name>.png and, unless only PNG is asked for, .svg and .vl.json (open it in the
- * Vega editor); returns the paths written. `scale` is the PNG's size as a multiple of the SVG's.
+ * Vega editor), and with `csv` the figure's data as .csv: all of them or none (the earlier
+ * files stay as they were). Returns the paths written. `scale` is the PNG's size as a multiple
+ * of the SVG's.
  */
-export async function writeFigure(dir: string, figure: Figure, o: { scale?: number; format?: FigureFormat } = {}): Promise<FigureFiles> {
+export async function writeFigure(dir: string, figure: Figure, o: { scale?: number; format?: FigureFormat; csv?: boolean } = {}): Promise<FigureFiles> {
   const format = o.format ?? 'both';
   const { svg, png } = await renderSpec(figure.spec, o.scale ?? 2);
-  mkdirSync(dir, { recursive: true });
+  makeFigureDir(dir);
   const out: FigureFiles = {};
-  if (format !== 'svg') writeFileAtomic((out.png = join(dir, `${figure.name}.png`)), png);
+  const files: FileToWrite[] = [];
+  if (format !== 'svg') files.push({ path: (out.png = join(dir, `${figure.name}.png`)), data: png });
   if (format !== 'png') {
-    writeFileAtomic((out.spec = join(dir, `${figure.name}.vl.json`)), JSON.stringify(figure.spec) + '\n');
-    writeFileAtomic((out.svg = join(dir, `${figure.name}.svg`)), svg);
+    files.push({ path: (out.spec = join(dir, `${figure.name}.vl.json`)), data: JSON.stringify(figure.spec) + '\n' });
+    files.push({ path: (out.svg = join(dir, `${figure.name}.svg`)), data: svg });
   }
+  if (o.csv) files.push({ path: (out.csv = join(dir, `${figure.name}.csv`)), data: figureCsv(figure) });
+  writeFilesAtomic(files);
   return out;
 }
 

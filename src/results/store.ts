@@ -8,6 +8,8 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } 
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { trialWrite, writeFileAtomic } from '../store/atomic.js';
+import { writeFilesAtomic, type FileToWrite } from '../store/atomic-set.js';
+import { jsonDepth, MAX_FILE_DEPTH } from '../store/json.js';
 import { ResultSchema, SCHEMA_VERSION, type Profile, type StudyResult } from './schema.js';
 
 /**
@@ -48,13 +50,26 @@ function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
-export function writeResult(dir: string, result: StudyResult): string {
+/** A result as the file it is written to (validated; its folder made and trial-written). */
+export function resultFile(dir: string, result: StudyResult): FileToWrite {
   const path = join(dir, resultFileName(result.study, result.profile, result.name));
   ensureWritableDir(dirname(path));
   const checked = ResultSchema.safeParse(result);
   if (!checked.success) throw new Error(`refusing to write an invalid result for ${result.study}: ${checked.error.issues[0]?.message}`);
-  writeFileAtomic(path, JSON.stringify(result, replacer, 1) + '\n');
+  return { path, data: JSON.stringify(result, replacer, 1) + '\n' };
+}
+
+export function writeResult(dir: string, result: StudyResult): string {
+  const { path, data } = resultFile(dir, result);
+  writeFileAtomic(path, data);
   return path;
+}
+
+/** Several results as one set: every file replaced, or (on any failure) every file as it was. Returns their paths. */
+export function writeResults(dir: string, results: StudyResult[]): string[] {
+  const files = results.map((r) => resultFile(dir, r));
+  writeFilesAtomic(files);
+  return files.map((f) => f.path);
 }
 
 /** Reads and validates a result file; every problem is a UserError naming the file. */
@@ -65,6 +80,9 @@ export function readResult(path: string): StudyResult {
   } catch (err) {
     throw new UserError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  // A byte-order mark some editors write in front of JSON is read past.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (jsonDepth(text, MAX_FILE_DEPTH) > MAX_FILE_DEPTH) throw new UserError(`${path}: nested more than ${MAX_FILE_DEPTH} levels deep, deeper than any result of this suite (not a result file of this suite)`);
   let json: unknown;
   try {
     json = JSON.parse(text);
