@@ -17,12 +17,15 @@
  *   example per step does not blow up), 300 updates each;
  * - (b) rate 0.1 for the "same" arm (SGD on this net learns well at 0.1 with batch 128), 2
  *   epochs of 60,000 images (120,000 examples seen; a batch size that does not divide it takes
- *   ceil(120,000 / B) updates), the full training set's loss every 20,000 examples seen (7
+ *   ceil(120,000 / B) updates), the full training set's loss every 40,000 examples seen (4
  *   points) in 60 chunks of 1,000 images: the last point's chunk losses are the paired evidence
  *   when two nets' full-set losses are compared (src/difference.ts, chunks as shared batches);
- * - the scale: batch 8 for 2 epochs is 15,000 updates, measured at about 1-2 ms each on wasm:
- *   the whole lecture run is 10 arms of 2 epochs, a few minutes of work on 2 cores, so the
- *   lecture's full scale is kept;
+ * - the scale, measured first (quick profile, wasm, load average 12 on 2 cores): batch 8 costs
+ *   1.1 ms per example seen (8.8 ms a step), 32 0.45 ms, 128 and up 0.25 ms; a full-set loss
+ *   about 5 s. The lecture's 10 arms at 2 epochs are then about 9 min of work on that loaded
+ *   machine and a third of it idle, within the budget, so the lecture's full scale is kept;
+ *   the full-set loss is taken at 4 points, not more, as it costs as much as training 20,000
+ *   examples at batch 128;
  * - "wiggle": the standard deviation of the per-update losses of the last third of the updates
  *   around a least-squares quadratic in the update index (the smoothed trend over that window),
  *   with n - 3 degrees of freedom (the trend's three coefficients are fitted to the same points,
@@ -89,7 +92,7 @@ const lecture: BatchSizeConfig = {
     batchSizes: [8, 32, 128, 512, 2048],
     scaledArm: true,
     examples: 120_000,
-    fullLossEvery: 20_000,
+    fullLossEvery: 40_000,
     chunk: 1000,
   },
 };
