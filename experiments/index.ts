@@ -19,10 +19,13 @@ import { ensembles } from './ensembles/study.js';
 import { activationFunctions } from './activation-functions/study.js';
 import { dataPreprocessing } from './data-preprocessing/study.js';
 import { batchnormInference } from './batchnorm-inference/study.js';
+import { batchSize } from './batch-size/study.js';
+import { symmetry } from './symmetry/study.js';
 
 export const STUDIES: AnyStudy[] = [
   optimizerPaths, optimizersMnist, initActivations, initMnist, batchnorm, overfit, hyperparameterSearch,
   gradientCheck, sanityChecks, lrSchedules, searchStrategies, ensembles, activationFunctions, dataPreprocessing, batchnormInference,
+  batchSize, symmetry,
 ];
 
 export function findStudy(name: string): AnyStudy | undefined {
