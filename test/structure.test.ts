@@ -33,7 +33,7 @@ function importsOf(file: string): string[] {
  * update rules, and a figure helper names the loop's series.
  */
 function layer(path: string): number {
-  if (path.startsWith('src/cli/')) return 3;
+  if (path.startsWith('src/cli/') || path.startsWith('src/live/')) return 3;
   if (path.startsWith('src/exec/')) return 2;
   if (path.startsWith('experiments/')) return 1;
   return 0;
