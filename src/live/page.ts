@@ -15,12 +15,15 @@ import { CONFIG, PALETTE, SCHEMA_URL } from '../plot/common.js';
 /** The chart of one streaming loop; the page sets its title and feeds its `points` dataset. */
 export function liveCurveSpec(): TopLevelSpec {
   const x = { field: 'x', type: 'quantitative', title: 'iterations' };
-  const y = { field: 'y', type: 'quantitative', title: 'loss on the latest batch' };
+  // Log scale: a loss that starts high (a diverging net) does not flatten the others.
+  const y = { field: 'y', type: 'quantitative', title: 'loss on the latest batch', scale: { type: 'log' } };
   const color = { field: 'series', type: 'nominal', title: null, scale: { range: PALETTE } };
   return {
     $schema: SCHEMA_URL,
     width: 560,
     height: 300,
+    // The axes and legend grow as points arrive: the layout follows them.
+    autosize: { type: 'pad', resize: true },
     data: { name: 'points' },
     mark: { type: 'line', strokeWidth: 1.5, clip: true },
     encoding: { x, y, color, tooltip: [{ field: 'series', type: 'nominal' }, x, y] },
@@ -108,17 +111,25 @@ function chart(loopId) {
   section(l.study).querySelector('.charts').append(div);
   const spec = structuredClone(CURVE);
   spec.title = { text: l.study + ': ' + l.label + ' (seed ' + l.seed + ')', subtitle: 'drawn as it trains' };
-  c = { rows: [], view: null };
+  c = { rows: [], view: null, div, spec, embedding: false };
   charts.set(loopId, c);
   window.liveDrawn[loopId] = 0;
-  vegaEmbed(div, spec, { renderer: 'svg', actions: false }).then(({ view }) => {
-    c.view = view; window.vegaViews[loopId] = view; feed(loopId);
-  }).catch((err) => { div.textContent = 'This chart could not be drawn: ' + err.message; console.error(err); });
   return c;
 }
+/** New points into a loop's chart; the chart is embedded with its first points (an empty one would have no extent). */
 function feed(loopId) {
   const c = charts.get(loopId);
-  if (!c.view || c.rows.length === 0) return;
+  if (c.rows.length === 0) return;
+  if (!c.embedding) {
+    c.embedding = true;
+    const rows = c.rows; c.rows = [];
+    c.spec.data = { name: 'points', values: rows };
+    vegaEmbed(c.div, c.spec, { renderer: 'svg', actions: false }).then(({ view }) => {
+      c.view = view; window.vegaViews[loopId] = view; window.liveDrawn[loopId] += rows.length; feed(loopId);
+    }).catch((err) => { c.div.textContent = 'This chart could not be drawn: ' + err.message; console.error(err); });
+    return;
+  }
+  if (!c.view) return;
   const rows = c.rows; c.rows = [];
   c.view.insert('points', rows).runAsync().then(() => { window.liveDrawn[loopId] += rows.length; });
 }
@@ -165,7 +176,8 @@ export function buildLivePage(command: string, scripts: { name: string; text: st
     `<style>${STYLE}</style>`,
     ...scripts.map((s) => `<script>/* ${s.name} (inlined from node_modules) */\n${s.text}\n</script>`),
     '</head><body><main>',
-    `<h1>Live: <code>${esc(command)}</code></h1>`,
+    '<h1>Live run</h1>',
+    `<p><code>${esc(command)}</code></p>`,
     '<p><span id="summary"></span> · <span id="conn">connecting…</span></p>',
     '<table id="overview"><thead><tr><th>study</th><th>state</th><th>progress</th><th>units done</th><th>ETA</th></tr></thead><tbody></tbody></table>',
     '<div id="studies"></div>',

@@ -1,0 +1,167 @@
+/**
+ * `--live` (src/live/): the page of a real quick run, driven in headless Chromium (Debian's
+ * chromium through playwright-core): the curve gains points while the run trains, the finished
+ * claims and figures appear, no console error, every request stays on the loopback server; the
+ * server answers its fixed routes only; and watching leaves the run's numbers as they are.
+ * Without /usr/bin/chromium the browser part is skipped with one line (under CI it fails).
+ * LIVE_SCREENSHOT=<file> saves the page as the run finished (README's docs/live-screenshot.png).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+
+const root = join(import.meta.dirname, '..');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const HAVE_BROWSER = existsSync(CHROMIUM);
+const MUST_RUN = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
+if (!HAVE_BROWSER && !MUST_RUN) console.warn(`live.test.ts: browser test skipped, no ${CHROMIUM}: enable it with \`apt-get install chromium\``);
+
+const dir = mkdtempSync(join(tmpdir(), 'live-test-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A quick S2 run, shortened; `--live` and others added by the caller. */
+const S2 = (out: string, iterations: number, ...more: string[]) => ['optimizers-mnist', '--profile', 'quick', '--out', join(dir, out), '--set', `iterations=${iterations}`, '--set', 'tail=20', ...more];
+
+/** Starts the command; resolves with the live page's address once it is printed, and the run's end. */
+function startLive(args: string[]): { url: Promise<string>; exit: Promise<{ code: number | null; output: string }> } {
+  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'cli', 'experiment.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /live: watch the run at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+      if (m) resolve(m[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', () => reject(new Error(`the run ended before printing its address:\n${output}`)));
+  });
+  const exit = new Promise<{ code: number | null; output: string }>((resolve) => child.on('exit', (code) => resolve({ code, output })));
+  return { url, exit };
+}
+
+/** A GET with the Host header given (fetch does not let a caller set it). */
+function statusWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A result file without what differs from run to run: wall-clock times and when it started. */
+function numbersOf(file: string): unknown {
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  delete r.startedAt;
+  delete r.durationMs;
+  for (const run of r.runs) {
+    delete run.durationMs;
+    delete run.timings;
+  }
+  return r;
+}
+
+describe('the live server', () => {
+  it('serves its page, state and events on fixed routes only, to its loopback name only; stops when the run ends', { timeout: 90_000 }, async () => {
+    const run = startLive(S2('routes', 100, '--live'));
+    const url = await run.url;
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("connect-src 'self'");
+    const html = await page.text();
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect(html).toContain('vega-embed (inlined from node_modules)');
+    expect((await fetch(new URL('state', url))).status).toBe(200);
+    for (const path of ['../../etc/passwd', '%2e%2e/package.json', 'src/live/page.ts', 'node_modules/vega/package.json']) expect((await fetch(url + path)).status, path).toBe(404);
+    expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+    expect(await statusWithHost(url, 'example.com')).toBe(403);
+    expect(await statusWithHost(url, new URL(url).host)).toBe(200);
+    const { code, output } = await run.exit;
+    expect(code, output).toBe(0);
+    await expect(fetch(url)).rejects.toThrow();
+  });
+
+  it('leaves the run\'s numbers as they are: the same result file with and without --live, timings apart', { timeout: 120_000 }, async () => {
+    const plain = await runCli('experiment.ts', S2('plain', 60, '--quiet'));
+    expect(plain.code, plain.stderr).toBe(0);
+    const watched = startLive(S2('watched', 60, '--quiet', '--live'));
+    await watched.url;
+    expect((await watched.exit).code).toBe(0);
+    const name = (plain.stdout.match(/runs\/(optimizers-mnist\.quick-[0-9a-f]+\.json)/) ?? [])[1]!;
+    expect(name).toBeTruthy();
+    expect(numbersOf(join(dir, 'watched', 'runs', name))).toEqual(numbersOf(join(dir, 'plain', 'runs', name)));
+  });
+});
+
+describe.skipIf(!HAVE_BROWSER && !MUST_RUN)('the live page in headless Chromium', () => {
+  it('draws the curve as it grows, then the claims and figures; no console error, no request off the loopback server', { timeout: 90_000 }, async () => {
+    if (!HAVE_BROWSER) throw new Error(`CI is set but ${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
+    const { chromium } = await import('playwright-core');
+    const profile = mkdtempSync(join(tmpdir(), 'live-test-chromium-'));
+    const context: BrowserContext = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 1000 },
+    });
+    const problems: string[] = [];
+    const requests: string[] = [];
+    context.on('request', (r) => requests.push(r.url()));
+    await context.route(/^(?!http:\/\/127\.0\.0\.1:\d+\/|data:|blob:|about:)/, (route) => {
+      problems.push(`request off the loopback server: ${route.request().url()}`);
+      return route.abort();
+    });
+    try {
+      const page = await context.newPage();
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      const run = startLive(S2('browser', 300, '--live'));
+      const url = await run.url;
+      await page.goto(url);
+      const drawn = () => page.evaluate(() => Object.values((window as unknown as { liveDrawn: Record<string, number> }).liveDrawn).reduce((a, b) => a + b, 0));
+      const training = () => page.evaluate(() => [...document.querySelectorAll('table.loops td:last-child')].some((td) => td.textContent!.startsWith('ETA')));
+      // Points drawn while the loop is still going, then more of them, still before it ends.
+      await page.waitForFunction(() => Object.values((window as unknown as { liveDrawn: Record<string, number> }).liveDrawn).reduce((a, b) => a + b, 0) > 0, undefined, { timeout: 30_000 });
+      const first = await drawn();
+      expect(await training()).toBe(true);
+      await page.waitForFunction((n) => Object.values((window as unknown as { liveDrawn: Record<string, number> }).liveDrawn).reduce((a, b) => a + b, 0) > n, first, { timeout: 10_000 });
+      const later = await drawn();
+      const stillTraining = await training();
+      expect(later).toBeGreaterThan(first);
+      expect(stillTraining, `the loop finished before a second batch of points was seen (${first} -> ${later})`).toBe(true);
+      expect(await page.locator('#overview').textContent()).toMatch(/\d+ of 300 steps/);
+      // The finished study: its claims with their verdicts, and its figure drawn.
+      await page.waitForSelector('table.claims tbody tr', { timeout: 60_000 });
+      const verdicts = await page.locator('table.claims tbody tr td:first-child').allTextContents();
+      expect(verdicts.length).toBeGreaterThan(0);
+      for (const v of verdicts) expect(['holds', 'FAILS', 'inconclusive']).toContain(v);
+      await page.waitForFunction(() => Object.keys((window as unknown as { vegaViews: Record<string, unknown> }).vegaViews).some((k) => !k.includes(':')), undefined, { timeout: 20_000 });
+      await page.waitForFunction(() => (window as unknown as { liveEnded: boolean }).liveEnded, undefined, { timeout: 20_000 });
+      expect(await page.locator('#overview').textContent()).toContain('done');
+      if (process.env.LIVE_SCREENSHOT) await page.screenshot({ path: process.env.LIVE_SCREENSHOT, fullPage: false });
+      const { code, output } = await run.exit;
+      expect(code, output).toBe(0);
+      expect(problems).toEqual([]);
+      expect(requests.length).toBeGreaterThan(1);
+      expect(requests.filter((r) => !r.startsWith(url) && !/^(data|blob|about):/.test(r))).toEqual([]);
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
