@@ -32,8 +32,8 @@ afterAll(() => {
 const S2 = (out: string, iterations: number, ...more: string[]) => ['optimizers-mnist', '--profile', 'quick', '--out', join(dir, out), '--set', `iterations=${iterations}`, '--set', 'tail=20', ...more];
 
 /** Starts the command; resolves with the live page's address once it is printed, and the run's end. */
-function startLive(args: string[]): { url: Promise<string>; exit: Promise<{ code: number | null; output: string }> } {
-  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'cli', 'experiment.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+function startLive(args: string[], script = join(root, 'src', 'cli', 'experiment.ts')): { url: Promise<string>; exit: Promise<{ code: number | null; output: string }>; child: ChildProcess } {
+  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [script, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   const url = new Promise<string>((resolve, reject) => {
@@ -47,7 +47,24 @@ function startLive(args: string[]): { url: Promise<string>; exit: Promise<{ code
     child.on('exit', () => reject(new Error(`the run ended before printing its address:\n${output}`)));
   });
   const exit = new Promise<{ code: number | null; output: string }>((resolve) => child.on('exit', (code) => resolve({ code, output })));
-  return { url, exit };
+  return { url, exit, child };
+}
+
+/** The test's toy studies (units in worker processes, milliseconds of work) run with --live-keep: the finished run's state, then Ctrl-C. */
+async function toyState(args: string[]): Promise<{ studies: { name: string; status: string; unitsDone: number }[]; results: { study: string; claims: unknown[]; figures: unknown[] }[]; ended: boolean }> {
+  const run = startLive([...args, '--profile', 'quick', '--live', '--live-keep'], join(import.meta.dirname, 'helpers', 'experiment-with-toys.ts'));
+  const url = await run.url;
+  for (let i = 0; i < 600; i++) {
+    const state = await (await fetch(new URL('state', url))).json();
+    if (state.ended) {
+      run.child.kill('SIGINT');
+      const { code, output } = await run.exit;
+      expect(code, output).toBe(0);
+      return state;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the run did not end within a minute');
 }
 
 /** A GET with the Host header given (fetch does not let a caller set it). */
@@ -103,6 +120,20 @@ describe('the live server', () => {
     const name = (plain.stdout.match(/runs\/(optimizers-mnist\.quick-[0-9a-f]+\.json)/) ?? [])[1]!;
     expect(name).toBeTruthy();
     expect(numbersOf(join(dir, 'watched', 'runs', name))).toEqual(numbersOf(join(dir, 'plain', 'runs', name)));
+  });
+});
+
+describe('the live state of runs spread over worker processes', () => {
+  it('has each study\'s units and, at its end, its claims and figures; --live-keep stays up until Ctrl-C', { timeout: 90_000 }, async () => {
+    const state = await toyState(['toy-walks', 'toy-stages', '--workers', '2', '--out', join(dir, 'toys')]);
+    expect(state.studies.map((s) => [s.name, s.status, s.unitsDone]).sort()).toEqual([['toy-stages', 'done', 5], ['toy-walks', 'done', 6]]);
+    expect(state.results.map((r) => [r.study, r.claims.length, r.figures.length]).sort()).toEqual([['toy-stages', 1, 1], ['toy-walks', 1, 1]]);
+  });
+
+  it('a shard streams its own share: the units of its seed, run in a worker process', { timeout: 90_000 }, async () => {
+    const state = await toyState(['toy-stages', '--seeds', '2', '--shard', '1/2', '--workers', '2', '--out', join(dir, 'shard')]);
+    expect(state.studies.map((s) => [s.name, s.unitsDone])).toEqual([['toy-stages', 5]]);
+    expect(state.results).toEqual([]);
   });
 });
 
