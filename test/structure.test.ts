@@ -1,5 +1,6 @@
 /**
- * The suite's structure: imports go one way, src/cli -> src/exec -> studies (experiments/) ->
+ * The suite's structure: imports go one way, src/cli (and src/live, which watches a run for
+ * the command) -> src/exec -> studies (experiments/) ->
  * the shared code (numerics and core), read from the source files' import lines so a new file
  * is checked as soon as it exists; and the result files studies declare they read are there
  * for every profile CI runs.
