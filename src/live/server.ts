@@ -41,19 +41,27 @@ export async function startLive(port: number, html: string, say: (line: string) 
   const setup: ThreadSetup = { host: LIVE_HOST, port, html };
   const worker = new Worker(threadBoot(), { eval: true, workerData: setup });
   let alive = true;
+  let listening = false;
   const waiters: { type: FromThread['type']; resolve: () => void }[] = [];
   const post = (m: ToThread) => {
     if (alive) worker.postMessage(m);
   };
   const bound = await new Promise<number>((resolve, reject) => {
     worker.on('message', (m: FromThread) => {
-      if (m.type === 'listening') resolve(m.port);
-      else if (m.type === 'failed') reject(new UserError(`--live: cannot serve on ${LIVE_HOST}:${port}: ${m.message} (choose another with --live-port N, or 0 for a free one)`));
+      if (m.type === 'listening') {
+        listening = true;
+        resolve(m.port);
+      }
+      else if (m.type === 'failed') {
+        alive = false;
+        void worker.terminate();
+        reject(new UserError(`--live: cannot serve on ${LIVE_HOST}:${port}: ${m.message} (choose another with --live-port N, or 0 for a free one)`));
+      }
       for (const w of waiters.filter((x) => x.type === m.type)) w.resolve();
     });
     worker.on('error', (err) => {
       alive = false;
-      say(`live: the page's server stopped (${err.message}); the run goes on`);
+      if (listening) say(`live: the page's server stopped (${err.message}); the run goes on`);
       reject(new UserError(`--live: the page's server did not start: ${err.message}`));
       for (const w of waiters) w.resolve();
     });
