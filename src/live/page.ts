@@ -149,7 +149,8 @@ function drawResult(r) {
   }
 }
 function apply(d) {
-  for (const s of d.studies) studies.set(s.name, s);
+  // Sections in the run's order (the plan lists every study first), whichever sends points first.
+  for (const s of d.studies) { studies.set(s.name, s); section(s.name); }
   for (const l of d.loops) loops.set(l.id, l);
   for (const [loop, x, series, y] of d.points) if (loops.has(loop)) chart(loop).rows.push({ x, series, y });
   for (const id of charts.keys()) feed(id);
