@@ -1,5 +1,6 @@
 /**
- * The suite's structure: imports go one way, src/cli -> src/exec -> studies (experiments/) ->
+ * The suite's structure: imports go one way, src/cli (and src/live, which watches a run for
+ * the command) -> src/exec -> studies (experiments/) ->
  * the shared code (numerics and core), read from the source files' import lines so a new file
  * is checked as soon as it exists; and the result files studies declare they read are there
  * for every profile CI runs.
@@ -33,7 +34,7 @@ function importsOf(file: string): string[] {
  * update rules, and a figure helper names the loop's series.
  */
 function layer(path: string): number {
-  if (path.startsWith('src/cli/')) return 3;
+  if (path.startsWith('src/cli/') || path.startsWith('src/live/')) return 3;
   if (path.startsWith('src/exec/')) return 2;
   if (path.startsWith('experiments/')) return 1;
   return 0;

@@ -25,6 +25,7 @@ import { runMain } from './main.js';
 import { checkNamedRun } from '../exec/checks.js';
 import { checkRunInputs } from './preflight.js';
 import { consoleSink } from './progress.js';
+import { checkWatchFlags, startWatching, type Watch } from '../live/watch.js';
 import { studyOptions } from './study-flags.js';
 
 /** The suite's studies: what the command runs unless a caller (a test) hands it others. */
@@ -61,6 +62,10 @@ function commonOptions(y: Argv): Argv {
     })
     .option('print-plan', { describe: 'with --shard: print every shard\'s pieces of work and expected time (by the committed lecture timings) and exit', type: 'boolean', default: false })
     .option('quiet', { describe: 'no progress bars', type: 'boolean', default: false })
+    .option('live', { describe: 'watch the run in a browser: a page on 127.0.0.1 (its address is printed) draws the curves as they grow, the progress, and each study\'s claims and figures when it finishes', type: 'boolean', default: false })
+    .option('live-port', { describe: 'with --live: the port to serve on (default: a free one)', type: 'string', coerce: integerAtLeast('live-port', 0) })
+    .option('live-keep', { describe: 'with --live: keep the page up after the run until Ctrl-C', type: 'boolean', default: false })
+    .option('tensorboard', { describe: 'write TensorBoard scalars (streamed losses while training; each study\'s curves when it ends) to DIR/<study>.<profile>[.<name>]/seed-<n>; needs the tensorflow backend', type: 'string' })
     .option('verbose', { describe: 'stack traces on errors', type: 'boolean', default: false });
 }
 
@@ -97,6 +102,10 @@ interface RunArgs {
   force: boolean;
   shard?: string;
   printPlan: boolean;
+  live: boolean;
+  livePort?: number;
+  liveKeep: boolean;
+  tensorboard?: string;
   [flag: string]: unknown;
 }
 
@@ -123,6 +132,7 @@ async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> 
   }
   const shard = a.shard === undefined ? null : parseShard(a.shard);
   if (a.printPlan && !shard) throw new UserError('--print-plan prints the plan of a sharded run: add --shard i/n');
+  checkWatchFlags(a, shard !== null);
   // Other studies' results a study reads: there, or written first by this command.
   const { writers, notes } = readsOf(plans, { profile: a.profile, outDir: a.out }, shard !== null);
   const inOrder = writersFirst(plans, writers);
@@ -136,20 +146,36 @@ async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> 
   const why = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   process.stdout.write(`backend: ${backend.name}${why ? ` (skipped ${why})` : ''}\n`);
   for (const note of notes) process.stderr.write(`note: ${note}\n`);
-  if (shard) return shardCommand(plans, a, shard, mnistDir, registry, backend.name);
-  if (a.workers > 1 && studies.length > 1) return runInWorkers(plans, writers, a, backend.name, mnistDir, registry);
+  const watch = a.printPlan ? null : await startWatching({ flags: a, plans, profile: a.profile, outDir: a.out, backend: { name: backend.name, why }, studies: registry.studies, sharded: shard !== null, command: `npm run experiment -- ${process.argv.slice(2).join(' ')}` });
+  try {
+    if (shard) return await shardCommand(plans, a, shard, mnistDir, registry, backend.name, watch);
+    if (a.workers > 1 && studies.length > 1) return await runInWorkers(plans, writers, a, backend.name, mnistDir, registry, watch);
+    return await runHere(inOrder, a, backend.name, mnistDir, registry, watch);
+  } finally {
+    await watch?.finish();
+  }
+}
+
+/** The studies one after another in this process (their units, if any, in worker processes). */
+async function runHere(inOrder: RunPlan[], a: RunArgs, backend: BackendName, mnistDir: string, registry: StudyRegistry, watch: Watch | null): Promise<number> {
   const failing: VerdictTally = { fails: 0, inconclusive: 0 };
-  const sink = consoleSink('alone', { quiet: a.quiet });
+  const onConsole = consoleSink('alone', { quiet: a.quiet });
+  const sink = watch ? watch.sink(onConsole) : onConsole;
   for (const plan of inOrder) {
     const { study, name, overrides } = plan;
     const seedText = a.seeds > 1 ? `seeds ${a.seed}..${a.seed + a.seeds - 1}` : `seed ${a.seed}`;
     const changes = Object.entries(overrides).map(([k, [, v]]) => `${k}=${JSON.stringify(v)}`);
     process.stdout.write(`\n${study.id} ${study.name} (${a.profile}, ${seedText}${name ? `; run '${name}'${changes.length ? `: ${changes.join(', ')}` : ''}` : ''})\n`);
     const hasUnits = study.units !== undefined && Object.keys(study.units).length > 0;
-    const pool = hasUnits && a.workers > 1 ? poolFor(a, backend.name, mnistDir, registry, (line) => process.stderr.write(`  ${line.trim()}\n`)) : null;
+    const pool = hasUnits && a.workers > 1 ? poolFor(a, backend, mnistDir, registry, (line) => process.stderr.write(`  ${line.trim()}\n`)) : null;
     if (pool) process.stderr.write(`  units run in ${a.workers} worker processes\n`);
     try {
-      const { result, path } = await runStudy({ ...plan, ...settingsOf(a, mnistDir), pool, sink });
+      watch?.started(plan);
+      const { result, path } = await runStudy({ ...plan, ...settingsOf(a, mnistDir), pool, sink }).catch((err: unknown) => {
+        watch?.ended(plan, { error: err instanceof Error ? err.message.split('\n')[0]! : String(err) });
+        throw err;
+      });
+      watch?.ended(plan, { result, path });
       addTally(failing, result.claims);
       process.stdout.write(describeOutcome(result, path).join('\n') + '\n');
     } finally {
@@ -166,7 +192,7 @@ async function runCommand(a: RunArgs, registry: StudyRegistry): Promise<number> 
  * whole. Every unit and study gives exactly the numbers it gives alone; progress lines come
  * prefixed with the study's name, and each report is printed whole when its study finishes.
  */
-async function runInWorkers(plans: RunPlan[], writers: Map<RunPlan, RunPlan[]>, a: RunArgs, backend: BackendName, mnistDir: string, registry: StudyRegistry): Promise<number> {
+async function runInWorkers(plans: RunPlan[], writers: Map<RunPlan, RunPlan[]>, a: RunArgs, backend: BackendName, mnistDir: string, registry: StudyRegistry, watch: Watch | null): Promise<number> {
   const durations = expectedDurations(plans.map((p) => p.study));
   const ordered = longestFirst(plans, durations);
   const t0 = performance.now();
@@ -176,7 +202,8 @@ async function runInWorkers(plans: RunPlan[], writers: Map<RunPlan, RunPlan[]>, 
       `${withUnits.length ? `; the units of ${withUnits.join(', ')} spread over all of them` : ''})\n`,
   );
   const pool = poolFor(a, backend, mnistDir, registry, (line, label) => process.stderr.write(`[${label.split(' ')[0]}] ${line.trim()}\n`));
-  const sink = consoleSink('tagged', { quiet: a.quiet });
+  const onConsole = consoleSink('tagged', { quiet: a.quiet });
+  const sink = watch ? watch.sink(onConsole) : onConsole;
   let failures = 0;
   const failing: VerdictTally = { fails: 0, inconclusive: 0 };
   const runOne = async (p: RunPlan): Promise<boolean> => {
@@ -187,15 +214,19 @@ async function runInWorkers(plans: RunPlan[], writers: Map<RunPlan, RunPlan[]>, 
     let report: { lines: string[]; failing: VerdictTally };
     try {
       if (failedWriter >= 0) throw new Error(`${writers.get(p)![failedWriter]!.study.name} failed, and this study reads its result`);
+      watch?.started(p);
       if (p.study.units) {
         const { result, path } = await runStudy({ ...run, pool, expectedMs, sink });
         report = { lines: describeOutcome(result, path), failing: addTally({ fails: 0, inconclusive: 0 }, result.claims) };
+        watch?.ended(p, { result, path });
       } else {
         const outcome = await pool.submit({ type: 'study', run: toMessage(run) }, p.study.name, expectedMs, undefined, sink);
         if (!outcome.ok) throw new Error(outcome.error);
         report = outcome.value as typeof report;
+        watch?.ended(p, 'in its file');
       }
     } catch (err) {
+      watch?.ended(p, { error: err instanceof Error ? err.message.split('\n')[0]! : String(err) });
       failures++;
       process.stdout.write(`\n${p.study.id} ${p.study.name} (${a.profile})\n  failed: ${err instanceof Error ? err.message.split('\n')[0]! : String(err)}\n`);
       return false;
@@ -227,7 +258,7 @@ async function runInWorkers(plans: RunPlan[], writers: Map<RunPlan, RunPlan[]>, 
  * file per study in <out>/shards/. Every shard computes the same plan; it prints its expected
  * load and every shard's, from the committed timings.
  */
-async function shardCommand(plans: RunPlan[], a: RunArgs, shard: ShardSpec, mnistDir: string, registry: StudyRegistry, backend: BackendName): Promise<number> {
+async function shardCommand(plans: RunPlan[], a: RunArgs, shard: ShardSpec, mnistDir: string, registry: StudyRegistry, backend: BackendName, watch: Watch | null): Promise<number> {
   const t0 = performance.now();
   const seeds = seedsOf(a);
   const dir = join(a.out, SHARDS_DIR);
@@ -246,7 +277,9 @@ async function shardCommand(plans: RunPlan[], a: RunArgs, shard: ShardSpec, mnis
     for (let k = 1; k <= shard.count; k++) process.stdout.write(`  shard ${k}: ${s(load[k - 1]!)} s: ${describeShard(plan.items.filter((it) => it.shard === k))}\n`);
     return 0;
   }
-  const sink: RunSink = consoleSink('tagged', { quiet: a.quiet });
+  const onConsole: RunSink = consoleSink('tagged', { quiet: a.quiet });
+  // A shard's page shows its own share: its seeds' and units' progress and curves.
+  const sink = watch ? watch.sink(onConsole) : onConsole;
   const pool = a.workers > 1 ? poolFor(a, backend, mnistDir, registry, (line, label) => sink({ kind: 'log', study: label.split(' ')[0] ?? '', line: line.trim() })) : null;
   try {
     const done = await runShard({ ...settingsOf(a, mnistDir), outDir: dir, plans, plan, shard, pool, sink });
