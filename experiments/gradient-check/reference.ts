@@ -67,18 +67,7 @@ export function referenceLoss(spec: RefSpec, params: Float64Array[], batch: RefB
     const w = params[p++]!;
     const b = params[p++]!;
     if (spec.weightDecay !== 0) for (let i = 0; i < w.length; i++) penalty += w[i]! * w[i]!;
-    // a = h W + b, accumulated row by row (a zero input adds nothing: skipped).
-    const a = new Float64Array(rows * m);
-    for (let r = 0; r < rows; r++) {
-      const out = a.subarray(r * m, (r + 1) * m);
-      out.set(b);
-      for (let k = 0; k < n; k++) {
-        const v = h[r * n + k]!;
-        if (v === 0) continue;
-        const wk = w.subarray(k * m, (k + 1) * m);
-        for (let j = 0; j < m; j++) out[j] += v * wk[j]!;
-      }
-    }
+    const a = affine(h, w, b, rows, n, m);
     if (l === layers - 1) {
       const data = softmaxCrossEntropy(a, batch.labels, rows, m);
       return { loss: data + 0.5 * spec.weightDecay * penalty, on };
@@ -244,6 +233,7 @@ function affineBackward(x: Float64Array, w: Float64Array, d: Float64Array, gw: F
   return dx;
 }
 
+/** a = h W + b, accumulated row by row (a zero input adds nothing: skipped). */
 function affine(h: Float64Array, w: Float64Array, b: Float64Array, rows: number, n: number, m: number): Float64Array {
   const a = new Float64Array(rows * m);
   for (let r = 0; r < rows; r++) {

@@ -17,7 +17,7 @@
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { describeFsError, hintFor, tempPathFor, type AtomicFs } from './atomic.js';
+import { describeFsError, fsyncDir, hintFor, tempPathFor, type AtomicFs } from './atomic.js';
 
 /** The fs calls the set writer uses; a test may pass a fault-injecting stand-in. */
 export type AtomicSetFs = AtomicFs & Pick<typeof nodeFs, 'linkSync' | 'copyFileSync'>;
@@ -74,19 +74,6 @@ function inspect(fs: AtomicSetFs, path: string): { mode: number; existed: boolea
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     return { mode: 0o644, existed: false };
-  }
-}
-
-function fsyncDir(fs: AtomicSetFs, dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EISDIR' && code !== 'EPERM') throw err;
-  } finally {
-    if (fd !== null) quietly(() => fs.closeSync(fd!));
   }
 }
 

@@ -80,7 +80,7 @@ function writeAll(fs: AtomicFs, fd: number, bytes: Uint8Array): void {
 }
 
 /** fsync of a folder, so a rename in it is on disk. File systems that cannot do it are let be. */
-function fsyncDir(fs: AtomicFs, dir: string): void {
+export function fsyncDir(fs: Pick<typeof nodeFs, 'openSync' | 'fsyncSync' | 'closeSync'>, dir: string): void {
   let fd: number | null = null;
   try {
     fd = fs.openSync(dir, 'r');
