@@ -123,7 +123,8 @@ function heatmapFigure(result: Result): Figure | null {
       spec: {
         width: 150,
         height: 220,
-        mark: { type: 'rect' },
+        // No per-cell aria labels: 2 x 100 x 56 cells each carrying one made the SVG over 5 MiB.
+        mark: { type: 'rect', aria: false },
         encoding: {
           x: { field: 'pixel', type: 'ordinal', title: 'input pixel (sample)', axis: null },
           y: { field: 'unit', type: 'ordinal', title: 'hidden unit', axis: null },
