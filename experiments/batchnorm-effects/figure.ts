@@ -17,8 +17,9 @@ const W = 250;
 const H = 160;
 /** (b) Final losses above this, and diverged nets, are drawn at it. */
 const LOSS_CEILING = 3;
-/** (f) Trailing mean over this many iterations (the raw per-batch loss is noisy). */
+/** (f) Trailing mean over this many iterations (the raw per-batch loss is noisy); a tenth of a shorter run. */
 const SMOOTH = 50;
+const window = (n: number): number => Math.max(1, Math.min(SMOOTH, Math.floor(n / 10)));
 
 const panel = (title: string, subtitle: string, body: Json): Json => ({ title: { text: title, subtitle, fontSize: 12, subtitleFontSize: 10 }, width: W, height: H, ...body });
 
@@ -135,12 +136,13 @@ function gammaBetaPanel(series: BatchnormEffectsSeries): Json | null {
   const rows: Json[] = [];
   for (const n of GB_NETS) {
     const xs = g.loss[n];
-    for (let i = SMOOTH - 1; i < xs.length; i += 5) {
-      const win = xs.slice(i + 1 - SMOOTH, i + 1);
-      if (win.every((v) => v !== null)) rows.push({ gb: `γ, β ${n}`, iteration: i, loss: sig(win.reduce((s, v) => s + v!, 0) / SMOOTH, 4) });
+    const k = window(xs.length);
+    for (let i = k - 1; i < xs.length; i += Math.max(1, Math.floor(k / 10))) {
+      const win = xs.slice(i + 1 - k, i + 1);
+      if (win.every((v) => v !== null)) rows.push({ gb: `γ, β ${n}`, iteration: i, loss: sig(win.reduce((s, v) => s + v!, 0) / k, 4) });
     }
   }
-  return panel(PART_TITLE['gamma-beta'], `sigmoid net with BN; training loss, mean of the last ${SMOOTH} batches`, {
+  return panel(PART_TITLE['gamma-beta'], `sigmoid net with BN; training loss, mean of the last ${window(g.loss.learned.length)} batches`, {
     data: { values: rows },
     mark: { type: 'line', strokeWidth: 1.3 },
     encoding: {
