@@ -116,15 +116,15 @@ const lecture: BatchnormEffectsConfig = {
 
 /**
  * CI-sized: (a) a sixth of the updates at six times the rate (lr x updates kept, as S6's quick
- * profile does with a third), 1,000 test images; (b) 2,000 images, one epoch of 16 updates,
- * every rate; (c) every third scale, both ends kept; (d)-(f) 2,000 images, 100 iterations,
- * recorded every 25, a probe of 200.
+ * profile does with a third), 1,000 test images; (b) 1,000 images, one epoch of 8 updates,
+ * every rate; (c) every third scale, both ends kept; (d)-(f) 2,000 images, 60 iterations,
+ * recorded every 20, a probe of 200.
  */
 const quick: BatchnormEffectsConfig = {
   regularization: { ...lecture.regularization, testSize: 1000, lr: 0.06, epochs: 34 },
-  rates: { ...lecture.rates, trainSize: 2000, iterations: 16 },
+  rates: { ...lecture.rates, trainSize: 1000, iterations: 8 },
   gradients: { ...lecture.gradients, scales: lecture.gradients.scales.filter((_, i) => i % 3 === 0) },
-  long: { ...lecture.long, trainSize: 2000, iterations: 100, recordEvery: 25, probeSize: 200, tail: 50 },
+  long: { ...lecture.long, trainSize: 2000, iterations: 60, recordEvery: 20, probeSize: 200, tail: 30 },
   parts: [...PARTS],
 };
 
