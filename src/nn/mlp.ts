@@ -10,6 +10,12 @@
  * or (batchnorm-eval.ts) given statistics per layer, e.g. the population statistics of a data
  * set, or each evaluated batch's own statistics.
  *
+ * Two batch-norm options (both default to the lecture's net): `biasBeforeBatchNorm: false`
+ * drops the bias b of every affine layer that feeds batch norm (subtracting the batch mean
+ * removes any constant b adds, and beta takes its role), so that layer computes x W alone and
+ * has no b among its parameters; `batchNormAffine: 'frozen'` keeps gamma at 1 and beta at 0
+ * (they are left out of the parameters, so no update moves them).
+ *
  * Dropout follows the lecture's (not inverted) form: in training each unit is kept with
  * probability 1-ratio and not rescaled; at evaluation every unit is used and scaled by
  * (1-ratio), so the expected activation matches.
@@ -54,6 +60,10 @@ export interface MlpSpec {
   dropout?: number;
   /** L2 strength lambda of 0.5*lambda*sum(W^2). */
   weightDecay?: number;
+  /** false: the affine layers before batch norm have no bias (default true; needs batchNorm). */
+  biasBeforeBatchNorm?: boolean;
+  /** 'frozen': batch norm's gamma stays 1 and beta 0, not trained (default 'learned'). */
+  batchNormAffine?: 'learned' | 'frozen';
 }
 
 export type Mode = 'train' | 'eval';
@@ -87,6 +97,8 @@ export class Mlp {
   constructor(readonly spec: MlpSpec, initRng: Rng) {
     const { sizes } = spec;
     if (sizes.length < 2) throw new Error('an MLP needs at least an input and an output size');
+    if (spec.biasBeforeBatchNorm === false && !spec.batchNorm) throw new Error('biasBeforeBatchNorm: false needs batchNorm (only a layer before batch norm may drop its bias)');
+    if (spec.batchNormAffine === 'frozen' && !spec.batchNorm) throw new Error("batchNormAffine: 'frozen' needs batchNorm");
     // tidy frees the initial-value tensors; tf.variable keeps its own reference to the data.
     tf.tidy(() => this.makeParams(initRng));
     this.dropoutRng = new Rng(initRng.nextUint32(), 'dropout');
@@ -99,12 +111,16 @@ export class Mlp {
       const fanIn = sizes[l]!;
       const fanOut = sizes[l + 1]!;
       this.weights.push(tf.variable(tf.tensor2d(initWeights(spec.init, fanIn, fanOut, initRng), [fanIn, fanOut])));
-      this.biases.push(tf.variable(tf.zeros([fanOut])));
       const hidden = l + 2 < sizes.length;
-      if (hidden && spec.batchNorm) {
+      const bn = hidden && spec.batchNorm === true;
+      // A layer without bias keeps a zero one here (never trained, never read by the forward
+      // pass) so that biases[l] stays layer l's for every reader.
+      this.biases.push(tf.variable(tf.zeros([fanOut]), !(bn && spec.biasBeforeBatchNorm === false)));
+      if (bn) {
+        const learned = spec.batchNormAffine !== 'frozen';
         this.bn.push({
-          gamma: tf.variable(tf.ones([fanOut])),
-          beta: tf.variable(tf.zeros([fanOut])),
+          gamma: tf.variable(tf.ones([fanOut]), learned),
+          beta: tf.variable(tf.zeros([fanOut]), learned),
           runningMean: tf.variable(tf.zeros([fanOut]), false),
           runningVar: tf.variable(tf.zeros([fanOut]), false),
         });
@@ -112,15 +128,28 @@ export class Mlp {
     }
   }
 
-  /** Trainable parameters in a fixed order (the optimizers keep state by position). */
+  /**
+   * Trainable parameters in a fixed order (the optimizers keep state by position): per layer
+   * W, b (unless the layer has none), then gamma, beta (unless frozen).
+   */
   params(): tf.Variable[] {
     const out: tf.Variable[] = [];
     for (let l = 0; l < this.weights.length; l++) {
-      out.push(this.weights[l]!, this.biases[l]!);
+      out.push(this.weights[l]!);
+      if (this.hasBias(l)) out.push(this.biases[l]!);
       const bn = this.bn[l];
-      if (bn) out.push(bn.gamma, bn.beta);
+      if (bn && this.learnsBatchNormAffine()) out.push(bn.gamma, bn.beta);
     }
     return out;
+  }
+
+  /** Whether affine layer l adds a bias (all do, except those before batch norm when biasBeforeBatchNorm is false). */
+  hasBias(l: number): boolean {
+    return !(this.bn[l] && this.spec.biasBeforeBatchNorm === false);
+  }
+
+  private learnsBatchNormAffine(): boolean {
+    return this.spec.batchNormAffine !== 'frozen';
   }
 
   private dropoutMask(rows: number, cols: number, ratio: number): tf.Tensor2D {
@@ -182,6 +211,8 @@ export class Mlp {
   /** Layer l's affine product (in a BN net: batch norm's input), with the activation fused in where fusedActivation says. */
   affine(h: tf.Tensor2D, l: number, mode: Mode, xT?: tf.Tensor2D): tf.Tensor2D {
     const w = this.weights[l] as tf.Tensor2D;
+    // No bias: batch norm follows, so nothing is fused either.
+    if (!this.hasBias(l)) return tf.matMul(h, w);
     const b = this.biases[l] as tf.Tensor1D;
     const fused = this.fusedActivation(l);
     if (mode === 'eval') return fusedAffine(h, w, b, fused);
@@ -244,7 +275,7 @@ export class Mlp {
       inputs.push(h);
       // Where the dense op fuses the activation, the tape runs matMul + add + activation.
       const fused = this.fusedActivation(l) !== 'linear';
-      const a = affineForward(h, this.weights[l] as tf.Tensor2D, this.biases[l] as tf.Tensor1D, fused ? 'separate' : 'fused');
+      const a = this.hasBias(l) ? affineForward(h, this.weights[l] as tf.Tensor2D, this.biases[l] as tf.Tensor1D, fused ? 'separate' : 'fused') : (tf.matMul(h, this.weights[l] as tf.Tensor2D) as tf.Tensor2D);
       const layer = this.hiddenForward(a, l, fused, bnGrads);
       after.push(layer.back);
       h = layer.out;
@@ -266,7 +297,8 @@ export class Mlp {
         for (let k = back.length - 1; k >= 0; k--) d = back[k]!(d);
       }
       const bnG = bnGrads[l];
-      grads[l] = bnG ? [dW, g.db, bnG.dgamma, bnG.dbeta] : [dW, g.db];
+      // In params() order; a layer without bias has no db, frozen gamma/beta no gradient.
+      grads[l] = [dW, ...(this.hasBias(l) ? [g.db] : []), ...(bnG && this.learnsBatchNormAffine() ? [bnG.dgamma, bnG.dbeta] : [])];
     }
     return { loss, grads: grads.flat() };
   }
@@ -314,8 +346,10 @@ export class Mlp {
   }
 
   dispose(): void {
-    for (const v of this.params()) v.dispose();
+    for (const v of [...this.weights, ...this.biases]) v.dispose();
     for (const bn of this.bn) {
+      bn.gamma.dispose();
+      bn.beta.dispose();
       bn.runningMean.dispose();
       bn.runningVar.dispose();
     }
