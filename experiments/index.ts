@@ -21,11 +21,13 @@ import { dataPreprocessing } from './data-preprocessing/study.js';
 import { batchnormInference } from './batchnorm-inference/study.js';
 import { batchSize } from './batch-size/study.js';
 import { symmetry } from './symmetry/study.js';
+import { dropoutEnsemble } from './dropout-ensemble/study.js';
 
 export const STUDIES: AnyStudy[] = [
   optimizerPaths, optimizersMnist, initActivations, initMnist, batchnorm, overfit, hyperparameterSearch,
   gradientCheck, sanityChecks, lrSchedules, searchStrategies, ensembles, activationFunctions, dataPreprocessing, batchnormInference,
   batchSize, symmetry,
+  dropoutEnsemble,
 ];
 
 export function findStudy(name: string): AnyStudy | undefined {
