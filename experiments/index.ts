@@ -22,11 +22,12 @@ import { batchnormInference } from './batchnorm-inference/study.js';
 import { batchSize } from './batch-size/study.js';
 import { symmetry } from './symmetry/study.js';
 import { batchnormEffects } from './batchnorm-effects/study.js';
+import { dropoutEnsemble } from './dropout-ensemble/study.js';
 
 export const STUDIES: AnyStudy[] = [
   optimizerPaths, optimizersMnist, initActivations, initMnist, batchnorm, overfit, hyperparameterSearch,
   gradientCheck, sanityChecks, lrSchedules, searchStrategies, ensembles, activationFunctions, dataPreprocessing, batchnormInference,
-  batchSize, symmetry, batchnormEffects,
+  batchSize, symmetry, batchnormEffects, dropoutEnsemble,
 ];
 
 export function findStudy(name: string): AnyStudy | undefined {
