@@ -857,7 +857,7 @@ export const gradientCheck = defineStudy<GradientCheckConfig, GradientCheckSerie
   name: 'gradient-check',
   id: 'S8',
   title: 'Gradient checking the hand-written backward pass',
-  description: '784-20-20-10 net on 8 images: analytic gradient vs forward/centered differences in float32 and float64, h 1e-1..1e-9; tanh, ReLU, BN, weight decay, dropout',
+  description: '784-20-20-10 net on 8 images: analytic gradient vs forward/centered differences in float32 and float64, h 1e-1..1e-9; tanh, ReLU, BN, weight decay, dropout; a bug at init vs after burn-in; depth 2..20',
   needsMnist: true,
   configSchema: GradientCheckConfigSchema,
   profiles: { lecture, quick },
