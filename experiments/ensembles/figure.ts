@@ -106,9 +106,10 @@ function distillFigure(result: EnsemblesResult, setting: string): Figure | null 
     { row: rows[2], kind: kinds[1], accuracy: d.labelOnly, what: 'student, label-only loss' },
     { row: rows[3], kind: kinds[1], accuracy: d.distilled, what: 'student, distillation loss' },
   ];
-  const accs = dots.map((x) => x.accuracy as number).filter((a) => a > 0.5);
-  const lo = accs.length ? Math.max(0, Math.floor((Math.min(...accs) - 0.005) * 100) / 100) : 0;
-  const hi = accs.length ? Math.min(1, Math.ceil((Math.max(...accs) + 0.002) * 100) / 100) : 1;
+  // Every point on the axis (four rows: a student that did not learn is worth seeing).
+  const accs = dots.map((x) => x.accuracy as number);
+  const lo = Math.max(0, Math.floor((Math.min(...accs) - 0.005) * 100) / 100);
+  const hi = Math.min(1, Math.ceil((Math.max(...accs) + 0.002) * 100) / 100);
   const closed = d.gapClosed === null ? 'no gap' : `${(100 * d.gapClosed).toFixed(0)}% of the gap from the label-only student to the ensemble`;
   const spec = {
     $schema: SCHEMA_URL,
