@@ -92,7 +92,7 @@ function distillFigure(result: EnsemblesResult, setting: string): Figure | null 
   const d = (run.summary as RunSummary).distill;
   if (!s.students || !d) return null;
   const c = result.config;
-  const width = (h: number[]) => `${h.length + 1} layers of ${[...new Set(h)].join('/')} units`;
+  const width = (h: number[]) => `${h.length} hidden x ${[...new Set(h)].join('/')}`;
   const rows = [
     `teacher: ${c.members} members (${width(c.hidden)})`,
     `teacher: their ensemble (averaged softmax)`,
