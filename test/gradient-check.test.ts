@@ -13,7 +13,7 @@ import { Rng } from '../src/rng.js';
 import { mnistFrom } from '../src/exec/runner.js';
 import { toBatch } from '../src/train/batches.js';
 import { firstRows } from '../src/data/mnist.js';
-import { derivatives, float32Evaluator, float64Evaluator, pickCoordinates, quantile, relativeError, type Evaluator } from '../experiments/gradient-check/check.js';
+import { derivatives, float32Evaluator, float64Evaluator, pickCoordinates, plainFloat64Evaluator, quantile, relativeError, type Evaluator } from '../experiments/gradient-check/check.js';
 import { patternsDiffer, referenceGradients, referenceLoss, type RefSpec } from '../experiments/gradient-check/reference.js';
 import { FLOAT64_ANALYTIC, gradientCheck, type GradientCheckConfig } from '../experiments/gradient-check/study.js';
 import { runInTest } from './helpers/context.js';
@@ -152,6 +152,21 @@ describe('against the suite', () => {
     for (let j = 0; j < 4; j++) expect(correct[3]![j]! - wrong[3]![j]!).toBeCloseTo(e[j]! / z - 0.25, 14);
   });
 
+  it('the plain-net evaluator (from the moved layer on) gives referenceLoss\'s bits', () => {
+    for (const activation of ['tanh', 'relu'] as const) {
+      const spec: RefSpec = { sizes: [6, 5, 4, 4, 3], activation, batchNorm: false, weightDecay: 0 };
+      const rng = new Rng(11, activation);
+      const params: Float64Array[] = [];
+      for (let l = 0; l + 1 < spec.sizes.length; l++) params.push(Float64Array.from(rng.normalArray(spec.sizes[l]! * spec.sizes[l + 1]!)), Float64Array.from(rng.normalArray(spec.sizes[l + 1]!, 0.1)));
+      const batch = { x: Float64Array.from(rng.normalArray(12)).map((v) => (v > 0 ? v : 0)), labels: Uint8Array.from([2, 0]), rows: 2 };
+      const fast = plainFloat64Evaluator(spec, params, batch);
+      const slow = float64Evaluator(spec, params, batch);
+      params.forEach((p, t) => {
+        for (const index of [0, p.length - 1]) for (const delta of [0, 1e-3, -1e-7]) expect(fast({ tensor: t, index }, delta).loss).toBe(slow({ tensor: t, index }, delta).loss);
+      });
+    }
+  });
+
   it('the float64 analytic gradient matches the suite\'s float32 gradient to float32 precision', () => {
     const split = firstRows(mnist().train, 6);
     const b = toBatch(split);
@@ -195,7 +210,7 @@ describe('against the suite', () => {
   });
 
   it('runs every variant at a tiny size: the reference agrees, every claim is checked, no tensor leaks', async () => {
-    const tiny: GradientCheckConfig = { ...gradientCheck.profiles.quick, coordinatesPerTensor: 3, hs: [1e-2, 1e-3, 1e-4, 1e-6], depths: [2, 3], burnIn: { ...gradientCheck.profiles.quick.burnIn, updates: 20 } };
+    const tiny: GradientCheckConfig = { ...gradientCheck.profiles.quick, coordinatesPerTensor: 3, hs: [1e-2, 1e-3, 1e-4, 1e-6], depths: [2, 3], depthCoordinatesPerTensor: 3, burnIn: { ...gradientCheck.profiles.quick.burnIn, updates: 20 } };
     mnist();
     const before = tf.memory().numTensors;
     const r = await runInTest(gradientCheck, tiny, mnist);

@@ -89,6 +89,39 @@ export function referenceLoss(spec: RefSpec, params: Float64Array[], batch: RefB
   throw new Error('unreachable: a network has at least one layer');
 }
 
+/**
+ * A plain net (no batch norm, dropout or penalty) evaluated from layer `from` on, given that
+ * layer's input: the same operations in the same order as referenceLoss, so the same bits.
+ * With `layerInputs` (every layer's input at the unmoved parameters) a moved coordinate of
+ * layer L needs only layers L.. again: what the depth series' deep nets spend their time on.
+ */
+export function plainLossFrom(spec: RefSpec, params: Float64Array[], batch: RefBatch, from: number, input: Float64Array): number {
+  if (spec.batchNorm || spec.weightDecay !== 0) throw new Error('plainLossFrom takes a net without batch norm or weight decay');
+  const { sizes } = spec;
+  const rows = batch.rows;
+  const layers = sizes.length - 1;
+  let h = input;
+  for (let l = from; l < layers; l++) {
+    const a = affine(h, params[2 * l]!, params[2 * l + 1]!, rows, sizes[l]!, sizes[l + 1]!);
+    if (l === layers - 1) return softmaxCrossEntropy(a, batch.labels, rows, sizes[l + 1]!);
+    for (let i = 0; i < a.length; i++) a[i] = spec.activation === 'relu' ? (a[i]! > 0 ? a[i]! : 0) : Math.tanh(a[i]!);
+    h = a;
+  }
+  throw new Error('unreachable: a network has at least one layer');
+}
+
+/** Every layer's input of a plain net (the batch first), as referenceLoss computes them. */
+export function plainLayerInputs(spec: RefSpec, params: Float64Array[], batch: RefBatch): Float64Array[] {
+  const { sizes } = spec;
+  const inputs = [batch.x];
+  for (let l = 0; l + 2 < sizes.length; l++) {
+    const a = affine(inputs[l]!, params[2 * l]!, params[2 * l + 1]!, batch.rows, sizes[l]!, sizes[l + 1]!);
+    for (let i = 0; i < a.length; i++) a[i] = spec.activation === 'relu' ? (a[i]! > 0 ? a[i]! : 0) : Math.tanh(a[i]!);
+    inputs.push(a);
+  }
+  return inputs;
+}
+
 /** Training-mode batch norm of each column of a (rows x m): batch mean, biased variance, BN_EPS. */
 function batchNormInPlace(a: Float64Array, rows: number, m: number, gamma: Float64Array, beta: Float64Array): void {
   for (let j = 0; j < m; j++) {

@@ -30,7 +30,7 @@ import { makeOptimizer } from '../../src/optim/optimizers.js';
 import { disposeBatch, sampleBatch } from '../../src/train/batches.js';
 import { trainStep } from '../../src/train/loop.js';
 import { toBatch } from '../../src/train/batches.js';
-import { derivatives, float32Evaluator, float64Evaluator, medianPerH, pickCoordinates, quantile, relativeError, type Coordinate, type Evaluator } from './check.js';
+import { derivatives, float32Evaluator, float64Evaluator, medianPerH, pickCoordinates, plainFloat64Evaluator, quantile, relativeError, type Coordinate, type Evaluator } from './check.js';
 import { gradientCheckFigures } from './figure.js';
 import { referenceGradients, referenceLoss, type RefBatch, type RefSpec } from './reference.js';
 
@@ -70,6 +70,8 @@ export const GradientCheckConfigSchema = z.strictObject({
   /** The depth series: nets of these depths (affine layers; depth d has d - 1 hidden layers of `depthWidth` units), tanh, Xavier. */
   depths: z.array(count(2, 100)).min(1),
   depthWidth: count(1, 4096),
+  /** Coordinates checked per parameter tensor of the depth series' nets (a depth-20 net has 40 tensors). */
+  depthCoordinatesPerTensor: count(1, 1_000_000),
 });
 export type GradientCheckConfig = z.infer<typeof GradientCheckConfigSchema>;
 
@@ -96,10 +98,12 @@ const lecture: GradientCheckConfig = {
   // of the width the other variants use.
   depths: [2, 5, 10, 20],
   depthWidth: 20,
+  depthCoordinatesPerTensor: 100,
 };
 
-// Quick: 8 coordinates per tensor instead of 100; everything else as the lecture.
-const quick: GradientCheckConfig = { ...lecture, coordinatesPerTensor: 8 };
+// Quick: 8 coordinates per tensor instead of 100 (also in the depth series' nets); everything
+// else as the lecture.
+const quick: GradientCheckConfig = { ...lecture, coordinatesPerTensor: 8, depthCoordinatesPerTensor: 8 };
 
 // ---------------------------------------------------------------------------------------
 // Claim thresholds, fixed before the first lecture-scale run (the notes' bands where they apply).
@@ -610,10 +614,10 @@ function depthUnit(config: GradientCheckConfig, depth: number, ctx: UnitContext)
   const t0 = performance.now();
   try {
     const params64 = net.params().map(toF64);
-    const coords = coordinatesOf(params64, sizes, config.coordinatesPerTensor, data, Rng.stream(ctx.seed, `coordinates:depth:${depth}`));
+    const coords = coordinatesOf(params64, sizes, config.depthCoordinatesPerTensor, data, Rng.stream(ctx.seed, `coordinates:depth:${depth}`));
     const g = suiteGradients(net, data);
     const g64 = referenceGradients(spec, params64, data.ref);
-    const evaluate = remembering(float64Evaluator(spec, params64, data.ref));
+    const evaluate = remembering(plainFloat64Evaluator(spec, params64, data.ref));
     const arms = [
       checkArm({ name: 'float64', precision: 'float64', analytic: g.grads, evaluate }, coords, config.hs, false, () => {}).record,
       checkArm({ name: FLOAT64_ANALYTIC, precision: 'float64', analytic: g64, evaluate }, coords, config.hs, false, () => {}).record,
