@@ -68,7 +68,7 @@ export const EnsemblesConfigSchema = z
      * (1 - softWeight) * label cross-entropy (src/train/distill.ts), against the same student
      * trained on the labels alone: same init, batches, rate and number of updates as a member.
      */
-    distill: z.strictObject({ hidden: hiddenLayers, temperature: positive, softWeight: share }),
+    distill: z.strictObject({ hidden: hiddenLayers, temperature: positive, softWeight: z.number().min(0).max(1) }),
   })
   .refine((c) => c.checkpoints <= c.epochs, { message: 'checkpoints must not exceed epochs (one per epoch)', path: ['checkpoints'] })
   .refine((c) => c.top <= c.searchLrs.length, { message: 'top must not exceed the number of search lrs', path: ['top'] })
