@@ -13,7 +13,7 @@ import { Rng } from '../src/rng.js';
 import { mnistFrom } from '../src/exec/runner.js';
 import { toBatch } from '../src/train/batches.js';
 import { firstRows } from '../src/data/mnist.js';
-import { derivatives, float32Evaluator, float64Evaluator, pickCoordinates, quantile, relativeError, type Evaluator } from '../experiments/gradient-check/check.js';
+import { derivatives, float32Evaluator, float64Evaluator, pickCoordinates, plainFloat64Evaluator, quantile, relativeError, type Evaluator } from '../experiments/gradient-check/check.js';
 import { patternsDiffer, referenceGradients, referenceLoss, type RefSpec } from '../experiments/gradient-check/reference.js';
 import { FLOAT64_ANALYTIC, gradientCheck, type GradientCheckConfig } from '../experiments/gradient-check/study.js';
 import { runInTest } from './helpers/context.js';
@@ -133,6 +133,40 @@ describe('the float64 analytic gradient', () => {
 describe('against the suite', () => {
   const mnist = () => mnistFrom(resolveMnistDir());
 
+  it('the logits-as-zero bug is exact where every logit is 0 and off by (softmax - 1/m) / rows elsewhere', () => {
+    const spec: RefSpec = { sizes: [3, 2, 4], activation: 'tanh', batchNorm: false, weightDecay: 0 };
+    const batch = { x: f64(0.5, -1, 2, 1, 0.3, -0.7), labels: Uint8Array.from([1, 3]), rows: 2 };
+    const rng = new Rng(7, 'bug');
+    const params = [Float64Array.from(rng.normalArray(6)), Float64Array.from(rng.normalArray(2)), new Float64Array(8), new Float64Array(4)];
+    // Output weights and bias 0: every logit is 0, the bug is no bug.
+    const same = referenceGradients(spec, params, batch);
+    const bugged = referenceGradients(spec, params, batch, null, 'logits-as-zero');
+    same.forEach((g, t) => expect(Array.from(bugged[t]!)).toEqual(Array.from(g)));
+    // With a non-zero output bias b, the logits are b for every row: the output bias's gradient
+    // is off by exactly sum over rows of (softmax(b) - 1/4) / rows = softmax(b) - 1/4.
+    params[3] = f64(0.4, -0.2, 0.1, 0.3);
+    const correct = referenceGradients(spec, params, batch);
+    const wrong = referenceGradients(spec, params, batch, null, 'logits-as-zero');
+    const e = params[3].map(Math.exp);
+    const z = e.reduce((a, b) => a + b, 0);
+    for (let j = 0; j < 4; j++) expect(correct[3]![j]! - wrong[3]![j]!).toBeCloseTo(e[j]! / z - 0.25, 14);
+  });
+
+  it('the plain-net evaluator (from the moved layer on) gives referenceLoss\'s bits', () => {
+    for (const activation of ['tanh', 'relu'] as const) {
+      const spec: RefSpec = { sizes: [6, 5, 4, 4, 3], activation, batchNorm: false, weightDecay: 0 };
+      const rng = new Rng(11, activation);
+      const params: Float64Array[] = [];
+      for (let l = 0; l + 1 < spec.sizes.length; l++) params.push(Float64Array.from(rng.normalArray(spec.sizes[l]! * spec.sizes[l + 1]!)), Float64Array.from(rng.normalArray(spec.sizes[l + 1]!, 0.1)));
+      const batch = { x: Float64Array.from(rng.normalArray(12)).map((v) => (v > 0 ? v : 0)), labels: Uint8Array.from([2, 0]), rows: 2 };
+      const fast = plainFloat64Evaluator(spec, params, batch);
+      const slow = float64Evaluator(spec, params, batch);
+      params.forEach((p, t) => {
+        for (const index of [0, p.length - 1]) for (const delta of [0, 1e-3, -1e-7]) expect(fast({ tensor: t, index }, delta).loss).toBe(slow({ tensor: t, index }, delta).loss);
+      });
+    }
+  });
+
   it('the float64 analytic gradient matches the suite\'s float32 gradient to float32 precision', () => {
     const split = firstRows(mnist().train, 6);
     const b = toBatch(split);
@@ -176,7 +210,7 @@ describe('against the suite', () => {
   });
 
   it('runs every variant at a tiny size: the reference agrees, every claim is checked, no tensor leaks', async () => {
-    const tiny: GradientCheckConfig = { ...gradientCheck.profiles.quick, coordinatesPerTensor: 3, hs: [1e-2, 1e-3, 1e-4, 1e-6] };
+    const tiny: GradientCheckConfig = { ...gradientCheck.profiles.quick, coordinatesPerTensor: 3, hs: [1e-2, 1e-3, 1e-4, 1e-6], depths: [2, 3], depthCoordinatesPerTensor: 3, burnIn: { ...gradientCheck.profiles.quick.burnIn, updates: 20 } };
     mnist();
     const before = tf.memory().numTensors;
     const r = await runInTest(gradientCheck, tiny, mnist);
@@ -193,7 +227,20 @@ describe('against the suite', () => {
       'relu-errors-vanish',
       'dropout-fixed-mask',
       'penalty-hides-bug',
+      'bug-passes-at-init',
+      'bug-exposed-after-burn-in',
+      'burn-in-control-passes',
+      'error-grows-with-depth',
     ]);
+    // Burn-in: the same coordinates at both points, the bug grows with the logits, the correct gradient passes.
+    const bi = r.series.burnIn!;
+    expect(bi.after.updates).toBe(20);
+    expect(bi.after.logitStd).toBeGreaterThan(bi.init.logitStd);
+    expect(bi.after.bugSize).toBeGreaterThan(bi.init.bugSize);
+    expect(claims.find((c) => c.id === 'burn-in-control-passes')!.verdict).toBe('holds');
+    // Depth: one record per depth, a net of that many affine layers.
+    expect(r.series.depths!.map((d) => [d.depth, d.hidden.length])).toEqual([[2, 1], [3, 2]]);
+    expect(r.summary.depths!.map((d) => d.depth)).toEqual([2, 3]);
     expect(claims[0]!.verdict).toBe('holds');
     expect(claims[1]!.verdict).toBe('holds');
     // A result recorded before the float64 analytic arm: its claims cannot be judged, and say so.

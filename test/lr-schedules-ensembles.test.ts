@@ -143,5 +143,27 @@ describe('S12 ensembles', () => {
     expect(s.bySize.init[0]!.max).toBe(Math.max(...s.members));
     expect(s.bySize.search).toHaveLength(2);
     expect(r.summary.bestTrial.lr).toBe(s.trials[s.ranking[0]!]!.lr);
+    // Both students trained for a member's number of updates; the teacher is the init ensemble.
+    const d = r.summary.distill!;
+    expect(d.updates).toBe((tiny.epochs - 1) * Math.ceil(tiny.trainSize / tiny.batchSize) + 1);
+    expect(d.ensemble).toBe(r.summary.initEnsemble);
+    expect(s.students!.distilled.testAccuracy).toBe(d.distilled);
+    expect(d.meanTopSoftTarget).toBeGreaterThan(0.1);
+    expect(d.meanTopSoftTarget).toBeLessThan(1);
+  });
+
+  it('distillation: beating the label-only student needs a real difference (McNemar on the discordant images); no real gap to the ensemble leaves the gap claim undecided', () => {
+    const distill = {
+      labelOnly: 0.93, distilled: 0.94, ensemble: 0.96, gapClosed: 1 / 3, distilledOnly: 200, labelOnlyOnlyVsDistilled: 100, ensembleOnly: 350, labelOnlyOnlyVsEnsemble: 50,
+      meanTopSoftTarget: 0.8, temperature: 3, softWeight: 0.9, studentHidden: [30, 30, 30, 30], updates: 712,
+    };
+    const v = (o: Partial<typeof distill>) => verdicts(summary({ distill: { ...distill, ...o } }));
+    expect(v({})['distilled-beats-label-only']).toBe('holds');
+    expect(v({})['distillation-closes-gap']).toBe('holds');
+    expect(v({ distilledOnly: 110, labelOnlyOnlyVsDistilled: 100, distilled: 0.931 })['distilled-beats-label-only']).toBe('inconclusive');
+    expect(v({ distilledOnly: 100, labelOnlyOnlyVsDistilled: 200, distilled: 0.92 })['distilled-beats-label-only']).toBe('FAILS');
+    expect(v({ ensembleOnly: 100, labelOnlyOnlyVsEnsemble: 95, ensemble: 0.9305 })['distillation-closes-gap']).toBe('inconclusive');
+    expect(v({ labelOnly: 0.1, distilled: 0.1, distilledOnly: 0, labelOnlyOnlyVsDistilled: 0 })['distilled-beats-label-only']).toBe('inconclusive');
+    expect(verdicts(summary())).not.toHaveProperty('distilled-beats-label-only');
   });
 });

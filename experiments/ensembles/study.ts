@@ -19,9 +19,10 @@
  * parallel worker processes with the same numbers; a unit returns its test probabilities
  * (float32, base64) for the ensembles to combine.
  */
+import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { count, hiddenLayers, positive, share, testImages, trainImages } from '../../src/config.js';
-import { firstRows, type MnistSplit } from '../../src/data/mnist.js';
+import { firstRows, gatherRows, type MnistSplit } from '../../src/data/mnist.js';
 import { byDifference, comparing } from '../../src/claims.js';
 import { judgeDifference, type Expectation } from '../../src/difference.js';
 import { UserError } from '../../src/errors.js';
@@ -33,8 +34,9 @@ import { mean } from '../../src/stats.js';
 import { defineStudy, unit, type ClaimCheck, type KeyNumber, type UnitContext } from '../../src/study.js';
 import { ParamAverage, disposeCheckpoint, loadCheckpoint, takeCheckpoint, type Checkpoint } from '../../src/train/averaging.js';
 import { accuracyOf, disposeBatch, toBatch, type Batch } from '../../src/train/batches.js';
-import { decodeFloats, encodeFloats, ensembleAccuracy, probabilities } from '../../src/train/ensemble.js';
+import { averagedPrediction, decodeFloats, encodeFloats, ensembleAccuracy, probabilities } from '../../src/train/ensemble.js';
 import { evaluateAccuracy, trainEpochs, wholeIterationsPerEpoch } from '../../src/train/loop.js';
+import { distillationGradients, ensembleSoftTargets, type DistillationMix } from '../../src/train/distill.js';
 import { ensembleFigures } from './figure.js';
 
 export const EnsemblesConfigSchema = z
@@ -60,6 +62,13 @@ export const EnsemblesConfigSchema = z
     searchLrs: z.array(positive).min(1).max(50),
     /** How many of the best trials (by validation accuracy) form the search ensemble. */
     top: count(1),
+    /**
+     * Distillation: a student (ReLU/He, these hidden widths) trained on the init ensemble's
+     * softened probabilities at `temperature`, its loss softWeight * T^2 * soft cross-entropy +
+     * (1 - softWeight) * label cross-entropy (src/train/distill.ts), against the same student
+     * trained on the labels alone: same init, batches, rate and number of updates as a member.
+     */
+    distill: z.strictObject({ hidden: hiddenLayers, temperature: positive, softWeight: z.number().min(0).max(1) }),
   })
   .refine((c) => c.checkpoints <= c.epochs, { message: 'checkpoints must not exceed epochs (one per epoch)', path: ['checkpoints'] })
   .refine((c) => c.top <= c.searchLrs.length, { message: 'top must not exceed the number of search lrs', path: ['top'] })
@@ -89,6 +98,15 @@ const lecture: EnsemblesConfig = {
   emaDecay: 0.99,
   searchLrs: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32],
   top: 3,
+  // Distillation, fixed before the first lecture-scale run:
+  // - the student is the 5-layer net narrowed to 30 units per hidden layer (the members have
+  //   100): distillation's use is a smaller net that serves faster than the ensemble, and 30
+  //   units a layer is the narrow student of Hinton et al.'s MNIST experiment;
+  // - T = 3: for that 30-unit student the paper found temperatures 2.5..4 clearly better than
+  //   higher ones (which suit students of 300 units or more); 3 is inside that range;
+  // - soft weight 0.9 (labels 0.1): the paper got its best results with "a considerably lower
+  //   weight" on the label term; with the T^2 factor the two terms' gradients are of one scale.
+  distill: { hidden: hiddenOf(4, 30), temperature: 3, softWeight: 0.9 },
 };
 
 // Quick: 1,000 training images (8 iterations per epoch), 8 epochs (57 updates per net), 1,000
@@ -108,6 +126,8 @@ const quick: EnsemblesConfig = { ...lecture, trainSize: 1000, valSize: 1000, tes
 
 interface MemberRun {
   testAccuracy: number;
+  /** Logits on the trainSize training images, float32 base64 (the distillation teacher's). */
+  trainLogits: string;
   /** Test probabilities, float32 base64 (testSize x 10). */
   probs: string;
   /** Member 0 only: its last checkpoints (oldest first; the last is the final model) and its parameter average. */
@@ -124,6 +144,37 @@ interface TrialRun {
   probs: string;
   diverged: boolean;
   msPerStep: number;
+}
+
+interface StudentRun {
+  testAccuracy: number;
+  probs: string;
+  /** Mean training loss (its own loss: distillation or labels) over the last epoch's updates; null when it diverged. */
+  finalLoss: number | null;
+  updates: number;
+  diverged: boolean;
+  msPerStep: number;
+}
+
+/** The distillation's outcome: both students and the teacher on the test images. */
+export interface DistillSummary {
+  labelOnly: number;
+  distilled: number;
+  /** The teacher: the init ensemble. */
+  ensemble: number;
+  /** (distilled - labelOnly) / (ensemble - labelOnly): the part of the gap to the ensemble distillation closes. */
+  gapClosed: number | null;
+  /** Test images one classifies correctly and the other not: distilled vs label-only, ensemble vs label-only. */
+  distilledOnly: number;
+  labelOnlyOnlyVsDistilled: number;
+  ensembleOnly: number;
+  labelOnlyOnlyVsEnsemble: number;
+  /** Mean over training images of the soft targets' largest probability (how soft they are at T). */
+  meanTopSoftTarget: number;
+  temperature: number;
+  softWeight: number;
+  studentHidden: number[];
+  updates: number;
 }
 
 export interface SizeCurve {
@@ -145,6 +196,8 @@ export interface EnsemblesSeries {
   ranking: number[];
   /** Ensemble accuracy by size: init (every subset of that size: mean, min, max), checkpoints (the last k), search (the top k). */
   bySize: { init: SizeCurve[]; checkpoints: SizeCurve[]; search: SizeCurve[] };
+  /** The two students' test accuracy and final training loss (absent in results recorded before distillation existed). */
+  students?: { labelOnly: { testAccuracy: number; finalLoss: number | null; diverged: boolean }; distilled: { testAccuracy: number; finalLoss: number | null; diverged: boolean } };
 }
 
 export interface EnsemblesSummary {
@@ -157,6 +210,7 @@ export interface EnsemblesSummary {
   searchEnsemble: number;
   searchEnsembleLrs: number[];
   testImages: number;
+  distill?: DistillSummary;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -241,7 +295,7 @@ function memberUnit(config: EnsemblesConfig, k: number, ctx: UnitContext): Membe
     },
   });
   const final = scored(net, test);
-  const out: MemberRun = { testAccuracy: final.testAccuracy, probs: encodeFloats(final.probs), diverged, msPerStep };
+  const out: MemberRun = { testAccuracy: final.testAccuracy, trainLogits: encodeFloats(trainLogits(config, net, ctx)), probs: encodeFloats(final.probs), diverged, msPerStep };
   if (keep) {
     // A second net of the same shape, used only to evaluate the checkpoints and the average.
     const evalNet = mnistNet(config.hidden, { activation: 'relu', init: 'he' }, Rng.stream(ctx.seed, 'init:member:0'));
@@ -261,6 +315,61 @@ function memberUnit(config: EnsemblesConfig, k: number, ctx: UnitContext): Membe
   }
   net.dispose();
   return out;
+}
+
+/** A net's logits (evaluation mode) on the trainSize training images: what a teacher gives its student. */
+function trainLogits(config: EnsemblesConfig, net: ReturnType<typeof mnistNet>, ctx: UnitContext): Float32Array {
+  const train = firstRows(ctx.mnist().train, config.trainSize);
+  return tf.tidy(() => net.logits(tf.tensor2d(train.images, [train.count, 784]), 'eval').dataSync() as Float32Array);
+}
+
+/**
+ * A student: the distill.hidden net, trained by SGD at the members' rate on minibatches of the
+ * training images for as many updates as a member makes, on the distillation loss with the
+ * given soft targets (rows x 10, float32 base64) or, with none, on the labels alone. Both
+ * students draw the same initial weights and the same batches (streams "init:student",
+ * "batches:student"): the loss is the only difference.
+ */
+function studentUnit(config: EnsemblesConfig, input: { soft: string | null }, ctx: UnitContext): StudentRun {
+  const { test } = evalSets(config, ctx);
+  const train = firstRows(ctx.mnist().train, config.trainSize);
+  const soft = input.soft === null ? null : decodeFloats(input.soft);
+  if (soft && soft.length !== train.count * 10) throw new Error(`soft targets for ${soft.length / 10} rows, the student trains on ${train.count}`);
+  const mix: DistillationMix = { temperature: config.distill.temperature, softWeight: soft ? config.distill.softWeight : 0 };
+  const net = mnistNet(config.distill.hidden, { activation: 'relu', init: 'he' }, Rng.stream(ctx.seed, 'init:student'));
+  const optimizer = makeOptimizer('sgd', config.lr);
+  const rng = Rng.stream(ctx.seed, 'batches:student');
+  const perEpoch = wholeIterationsPerEpoch(config.trainSize, config.batchSize);
+  // A member's updates: trainEpochs evaluates after the first update of each epoch and stops at the last evaluation.
+  const updates = (config.epochs - 1) * perEpoch + 1;
+  const losses: number[] = [];
+  let diverged = false;
+  const t0 = performance.now();
+  try {
+    for (let i = 0; i < updates && !diverged; i++) {
+      const idx = rng.choice(train.count, config.batchSize);
+      const batch = toBatch(gatherRows(train, idx));
+      const xT = tf.transpose(batch.x);
+      let softBatch: tf.Tensor2D | null = null;
+      if (soft) {
+        const rows = new Float32Array(idx.length * 10);
+        idx.forEach((r, k) => rows.set(soft.subarray(r * 10, r * 10 + 10), k * 10));
+        softBatch = tf.tensor2d(rows, [idx.length, 10]);
+      }
+      const { loss, grads } = distillationGradients(net, batch.x, batch.y, softBatch, mix, xT);
+      if (Number.isFinite(loss)) optimizer.update(net.params(), grads);
+      else diverged = true;
+      tf.dispose([...grads, xT, ...(softBatch ? [softBatch] : [])]);
+      disposeBatch(batch);
+      losses.push(loss);
+    }
+    const msPerStep = (performance.now() - t0) / Math.max(1, losses.length);
+    const s = scored(net, test);
+    return { testAccuracy: s.testAccuracy, probs: encodeFloats(s.probs), finalLoss: diverged ? null : mean(losses.slice(-perEpoch)), updates: losses.length, diverged, msPerStep };
+  } finally {
+    optimizer.dispose();
+    net.dispose();
+  }
 }
 
 /** Search trial j: lr searchLrs[j], its own weights and batches; validation and test scores. */
@@ -298,29 +407,82 @@ export function rankByValidation(trials: { valAccuracy: number; diverged: boolea
   return trials.map((_, i) => i).sort((a, b) => score(b) - score(a) || a - b);
 }
 
-const units = { member: unit(memberUnit), trial: unit(trialUnit) };
+/**
+ * The distillation claims. Both compare on the same test images with the suite's rule of real
+ * differences, paired: McNemar's exact test on the images one net gets right and the other
+ * wrong (src/difference.ts). "Closes part of the gap": there is a gap (the ensemble beats the
+ * label-only student, a real difference) and the distilled student closes a part of it above
+ * zero (it beats the label-only student, a real difference); the fraction is reported, not
+ * judged against a size the notes do not give.
+ */
+function distillClaims(s: EnsemblesSummary, config: EnsemblesConfig): ClaimCheck[] {
+  const d = s.distill;
+  if (!d) return [];
+  const n = s.testImages;
+  const student = `a ${d.studentHidden.length + 1}-layer student of ${d.studentHidden.join('-')} units (T ${d.temperature}, soft weight ${d.softWeight}, ${d.updates} updates)`;
+  const beats = judgeDifference('higher', { kind: 'accuracy', n, a: d.distilled, b: d.labelOnly, aOnly: d.distilledOnly, bOnly: d.labelOnlyOnlyVsDistilled });
+  const gap = judgeDifference('higher', { kind: 'accuracy', n, a: d.ensemble, b: d.labelOnly, aOnly: d.ensembleOnly, bOnly: d.labelOnlyOnlyVsEnsemble });
+  const nets = { distilled: { accuracy: d.distilled }, 'label-only': { accuracy: d.labelOnly } };
+  const first = byDifference(beats);
+  const numbers = { distilled: d.distilled, labelOnly: d.labelOnly, ensemble: d.ensemble, gapClosed: d.gapClosed, test: first.test };
+  const closes: ClaimCheck =
+    gap.verdict !== 'holds'
+      ? { id: 'distillation-closes-gap', text: '', verdict: 'inconclusive', reason: `no gap to close: the ${config.members}-net ensemble does not beat the label-only student by a real difference (${gap.difference.test})`, numbers: {} }
+      : { id: 'distillation-closes-gap', text: '', verdict: first.verdict, ...(first.reason ? { reason: first.reason } : {}), numbers: {} };
+  return [
+    comparing(
+      { id: 'distilled-beats-label-only', text: `${student} trained on the ${config.members}-net ensemble's softened probabilities beats the same student trained on the labels alone (same init, batches and updates; test accuracy, a real difference)`, verdict: first.verdict, ...(first.reason ? { reason: first.reason } : {}), numbers },
+      nets,
+    ),
+    comparing(
+      {
+        ...closes,
+        text: `The distilled student closes part of the gap from the label-only student to the ensemble: the gap is real and the distilled student gains a part of it above zero (a real difference); the fraction (distilled - label-only) / (ensemble - label-only) is reported`,
+        numbers: { ...numbers, gapTest: gap.difference.test },
+      },
+      { ...nets, ensemble: { accuracy: d.ensemble } },
+    ),
+  ];
+}
+
+const units = { member: unit(memberUnit), trial: unit(trialUnit), student: unit(studentUnit) };
+
+/** Images `a` classifies correctly and `b` does not. */
+function onlyRight(a: Int32Array, b: Int32Array, labels: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < labels.length; i++) if (a[i] === labels[i] && b[i] !== labels[i]) n++;
+  return n;
+}
 
 export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, EnsemblesSummary, typeof units>({
   name: 'ensembles',
   id: 'S12',
   title: 'Model ensembles and parameter averaging',
-  description: '5-layer ReLU/He net, 10,000 images, SGD 0.1, 10 epochs: 5 inits, 5 checkpoints, a parameter average (EMA 0.99), the top 3 of an lr search; averaged softmax',
+  description: '5-layer ReLU/He net, 10,000 images, SGD 0.1, 10 epochs: 5 inits, 5 checkpoints, a parameter average (EMA 0.99), the top 3 of an lr search; averaged softmax; the ensemble distilled into a 30-unit student',
   needsMnist: true,
   configSchema: EnsemblesConfigSchema,
   profiles: { lecture, quick },
   units,
   async run(config, ctx) {
     const labels = firstRows(ctx.mnist().test, config.testSize).labels;
-    const progress = ctx.progress('members and trials', config.members + config.searchLrs.length);
-    // Trials first: they are as long as members, and member 0 (the longest: checkpoints, average) goes early too.
+    // The distilled student learns from the members' logits: a second batch of units, after the
+    // first. Said before the first batch, so that a sharded run keeps each seed whole.
+    ctx.units.checkpoint('distilled student follows the members', true);
+    const progress = ctx.progress('members, trials and students', config.members + config.searchLrs.length + 2);
+    // Member 0 (the longest: checkpoints, average) goes first; the label-only student needs nothing else and goes with them.
     const tasks = [
       ...Array.from({ length: config.members }, (_, k) => ({ unit: 'member' as const, key: `member:${k}`, input: k })),
       ...config.searchLrs.map((_, j) => ({ unit: 'trial' as const, key: `trial:${j}`, input: j })),
+      { unit: 'student' as const, key: 'student:label-only', input: { soft: null } },
     ];
     const done = await ctx.units.run(tasks, () => progress.tick());
-    progress.done();
     const members = done.slice(0, config.members) as MemberRun[];
-    const trials = done.slice(config.members) as TrialRun[];
+    const trials = done.slice(config.members, config.members + config.searchLrs.length) as TrialRun[];
+    const labelOnly = done.at(-1) as StudentRun;
+    // The teacher's soft targets: the init ensemble's mean softened probabilities on the training images.
+    const soft = ensembleSoftTargets(members.map((m) => decodeFloats(m.trainLogits)), 10, config.distill.temperature);
+    const [distilled] = (await ctx.units.run([{ unit: 'student' as const, key: 'student:distilled', input: { soft: encodeFloats(soft) } }], () => progress.tick())) as StudentRun[];
+    progress.done();
     const run0 = members[0]!;
 
     const memberProbs = members.map((m) => decodeFloats(m.probs));
@@ -335,6 +497,29 @@ export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, Ensembles
     const search = Array.from({ length: config.top }, (_, i) => curve(i + 1, [acc(ranking.slice(0, i + 1).map((j) => trialProbs[j]!))]));
 
     const best = trials[ranking[0]!]!;
+    const predicted = (ps: Float32Array[]) => averagedPrediction(ps, 10);
+    const ensemblePred = predicted(memberProbs);
+    const labelPred = predicted([decodeFloats(labelOnly.probs)]);
+    const distilledPred = predicted([decodeFloats(distilled!.probs)]);
+    let top = 0;
+    for (let r = 0; r < soft.length / 10; r++) top += Math.max(...soft.subarray(r * 10, r * 10 + 10));
+    const ensembleAcc = init.at(-1)!.mean;
+    const gap = ensembleAcc - labelOnly.testAccuracy;
+    const distill: DistillSummary = {
+      labelOnly: labelOnly.testAccuracy,
+      distilled: distilled!.testAccuracy,
+      ensemble: ensembleAcc,
+      gapClosed: gap !== 0 ? (distilled!.testAccuracy - labelOnly.testAccuracy) / gap : null,
+      distilledOnly: onlyRight(distilledPred, labelPred, labels),
+      labelOnlyOnlyVsDistilled: onlyRight(labelPred, distilledPred, labels),
+      ensembleOnly: onlyRight(ensemblePred, labelPred, labels),
+      labelOnlyOnlyVsEnsemble: onlyRight(labelPred, ensemblePred, labels),
+      meanTopSoftTarget: top / (soft.length / 10),
+      temperature: config.distill.temperature,
+      softWeight: config.distill.softWeight,
+      studentHidden: config.distill.hidden,
+      updates: distilled!.updates,
+    };
     const summary: EnsemblesSummary = {
       bestMember: Math.max(...members.map((m) => m.testAccuracy)),
       initEnsemble: init.at(-1)!.mean,
@@ -345,9 +530,11 @@ export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, Ensembles
       searchEnsemble: search.at(-1)!.mean,
       searchEnsembleLrs: ranking.slice(0, config.top).map((j) => trials[j]!.lr),
       testImages: config.testSize,
+      distill,
     };
     ctx.log(`init members ${members.map((m) => m.testAccuracy.toFixed(4)).join(', ')}; ensemble of ${config.members}: ${summary.initEnsemble.toFixed(4)}`);
     ctx.log(`member 0: final ${summary.finalModel.toFixed(4)}, checkpoints ${run0.checkpoints!.map((c) => c.testAccuracy.toFixed(4)).join(', ')} -> ensemble ${summary.checkpointEnsemble.toFixed(4)}; parameter average (decay ${config.emaDecay}, ${run0.ema!.steps} updates) ${summary.ema.toFixed(4)}`);
+    ctx.log(`students (${config.distill.hidden.join('-')}, ${distill.updates} updates): labels only ${distill.labelOnly.toFixed(4)}, distilled (T ${distill.temperature}, soft weight ${distill.softWeight}) ${distill.distilled.toFixed(4)}; ensemble ${distill.ensemble.toFixed(4)}; gap closed ${distill.gapClosed === null ? '-' : distill.gapClosed.toFixed(3)}`);
     ctx.log(`search: ${trials.map((t) => `lr ${t.lr} val ${t.valAccuracy.toFixed(4)} test ${t.testAccuracy.toFixed(4)}${t.diverged ? ' (diverged)' : ''}`).join('; ')}; top ${config.top} ensemble ${summary.searchEnsemble.toFixed(4)}`);
     return {
       series: {
@@ -357,6 +544,10 @@ export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, Ensembles
         trials: trials.map((t) => ({ lr: t.lr, valAccuracy: t.valAccuracy, testAccuracy: t.testAccuracy, diverged: t.diverged })),
         ranking,
         bySize: { init, checkpoints, search },
+        students: {
+          labelOnly: { testAccuracy: labelOnly.testAccuracy, finalLoss: labelOnly.finalLoss, diverged: labelOnly.diverged },
+          distilled: { testAccuracy: distilled!.testAccuracy, finalLoss: distilled!.finalLoss, diverged: distilled!.diverged },
+        },
       },
       summary,
       timings: { msPerStep: mean([...members, ...trials].map((r) => r.msPerStep)) },
@@ -410,6 +601,7 @@ export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, Ensembles
         }),
         { ensemble: { accuracy: s.searchEnsemble }, 'best trial': { accuracy: s.bestTrial.testAccuracy } },
       ),
+      ...distillClaims(s, config),
     ];
   },
   // CI's guard (src/regression.ts): every compared test accuracy, +-0.05.
@@ -424,6 +616,7 @@ export const ensembles = defineStudy<EnsemblesConfig, EnsemblesSeries, Ensembles
       emaAccuracy: acc(s.ema),
       bestTrialAccuracy: acc(s.bestTrial.testAccuracy),
       searchEnsembleAccuracy: acc(s.searchEnsemble),
+      ...(s.distill ? { labelOnlyStudentAccuracy: acc(s.distill.labelOnly), distilledStudentAccuracy: acc(s.distill.distilled) } : {}),
     };
   },
   figures: ensembleFigures,

@@ -126,6 +126,60 @@ function kinkFigure(result: Result): Figure | null {
   return { name: `${result.study}-kinks`, caption: "Relative error of every checked coordinate of the ReLU net at four step sizes; kink crossings in red.", spec: spec as unknown as TopLevelSpec };
 }
 
+/**
+ * The burn-in check (correct and buggy gradient at init and after the burn-in) and the depth
+ * series (the suite's gradient against float64 numerics, one line per depth): centered
+ * differences, median relative error vs h, the notes' bands behind.
+ */
+function burnInDepthFigure(result: Result): Figure | null {
+  const s = result.runs[0]!.series;
+  const c = result.config;
+  if (!s.burnIn && !s.depths) return null;
+  const rows: Json[] = [];
+  const panels: string[] = [];
+  const add = (panel: string, curve: string, median: number[]) => {
+    if (!panels.includes(panel)) panels.push(panel);
+    s.hs.forEach((h, k) => rows.push({ panel, curve, h, error: floored(median[k]!) }));
+  };
+  const label = { correct: 'correct gradient', bug: 'buggy gradient (softmax as if the logits were 0)' } as const;
+  if (s.burnIn) {
+    for (const [p, at] of [
+      [`at init (weights std ${s.burnIn.initStd}; logit std ${s.burnIn.init.logitStd})`, s.burnIn.init],
+      [`after ${s.burnIn.after.updates} SGD updates (logit std ${s.burnIn.after.logitStd})`, s.burnIn.after],
+    ] as const) {
+      for (const arm of at.arms) add(p, label[arm.name as keyof typeof label] ?? arm.name, arm.centered.median);
+    }
+  }
+  for (const d of s.depths ?? []) add('depth: the suite\'s gradient vs float64 numerics', `depth ${d.depth}`, d.arms.find((a) => a.name === 'float64')!.centered.median);
+  const curves = [...new Set(rows.map((r) => r.curve as string))];
+  const spec = {
+    $schema: SCHEMA_URL,
+    title: {
+      text: 'S8 Gradient check after a burn-in, and with depth (float64 centered differences)',
+      subtitle: [
+        `${c.images} MNIST images; burn-in: 784-${c.hidden.join('-')}-10 tanh net, float64 analytic gradients; depth d: d - 1 tanh layers of ${c.depthWidth} units (Xavier)`,
+        `background: the notes' bands (green < 1e-7 happy, pale green < 1e-4 fine, yellow uncomfortable, red > 1e-2 probably wrong)`,
+        provenance(result, 'first'),
+      ],
+    },
+    data: { values: rows },
+    facet: { field: 'panel', type: 'nominal', sort: panels, title: null, header: { labelFontSize: 12 } },
+    columns: 3,
+    spec: {
+      width: 260,
+      height: 230,
+      layer: [bandLayer(), { mark: { type: 'line', strokeWidth: 1.6, point: { size: 22 } }, encoding: { x: X, y: Y, color: { field: 'curve', type: 'nominal', title: null, sort: curves, scale: { domain: curves, range: curves.map((_, i) => PALETTE[i % PALETTE.length]!) } } } }],
+    },
+    resolve: { scale: { color: 'shared' } },
+    config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), orient: 'bottom', columns: 3 } },
+  };
+  return {
+    name: `${result.study}-burn-in-depth`,
+    caption: 'Median relative error vs h (centered, float64): a correct and a buggy gradient (softmax gradient taken as if the logits were zero) at init with small weights and after a short burn-in; the suite\'s gradient on tanh nets of growing depth.',
+    spec: spec as unknown as TopLevelSpec,
+  };
+}
+
 export function gradientCheckFigures(result: Result): Figure[] {
   const figures = [
     errorVsH(
@@ -147,6 +201,7 @@ export function gradientCheckFigures(result: Result): Figure[] {
       // Both fresh-mask arms draw the masks the net's own stream draws next: the same masks, one line over the other.
       '; the two fresh-mask lines coincide (the same mask draws)',
     ),
+    burnInDepthFigure(result),
   ];
   return figures.filter((f): f is Figure => f !== null);
 }

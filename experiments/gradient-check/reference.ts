@@ -89,6 +89,39 @@ export function referenceLoss(spec: RefSpec, params: Float64Array[], batch: RefB
   throw new Error('unreachable: a network has at least one layer');
 }
 
+/**
+ * A plain net (no batch norm, dropout or penalty) evaluated from layer `from` on, given that
+ * layer's input: the same operations in the same order as referenceLoss, so the same bits.
+ * With `layerInputs` (every layer's input at the unmoved parameters) a moved coordinate of
+ * layer L needs only layers L.. again: what the depth series' deep nets spend their time on.
+ */
+export function plainLossFrom(spec: RefSpec, params: Float64Array[], batch: RefBatch, from: number, input: Float64Array): number {
+  if (spec.batchNorm || spec.weightDecay !== 0) throw new Error('plainLossFrom takes a net without batch norm or weight decay');
+  const { sizes } = spec;
+  const rows = batch.rows;
+  const layers = sizes.length - 1;
+  let h = input;
+  for (let l = from; l < layers; l++) {
+    const a = affine(h, params[2 * l]!, params[2 * l + 1]!, rows, sizes[l]!, sizes[l + 1]!);
+    if (l === layers - 1) return softmaxCrossEntropy(a, batch.labels, rows, sizes[l + 1]!);
+    for (let i = 0; i < a.length; i++) a[i] = spec.activation === 'relu' ? (a[i]! > 0 ? a[i]! : 0) : Math.tanh(a[i]!);
+    h = a;
+  }
+  throw new Error('unreachable: a network has at least one layer');
+}
+
+/** Every layer's input of a plain net (the batch first), as referenceLoss computes them. */
+export function plainLayerInputs(spec: RefSpec, params: Float64Array[], batch: RefBatch): Float64Array[] {
+  const { sizes } = spec;
+  const inputs = [batch.x];
+  for (let l = 0; l + 2 < sizes.length; l++) {
+    const a = affine(inputs[l]!, params[2 * l]!, params[2 * l + 1]!, batch.rows, sizes[l]!, sizes[l + 1]!);
+    for (let i = 0; i < a.length; i++) a[i] = spec.activation === 'relu' ? (a[i]! > 0 ? a[i]! : 0) : Math.tanh(a[i]!);
+    inputs.push(a);
+  }
+  return inputs;
+}
+
 /** Training-mode batch norm of each column of a (rows x m): batch mean, biased variance, BN_EPS. */
 function batchNormInPlace(a: Float64Array, rows: number, m: number, gamma: Float64Array, beta: Float64Array): void {
   for (let j = 0; j < m; j++) {
@@ -130,7 +163,7 @@ export function patternsDiffer(a: Uint8Array | null, b: Uint8Array | null): bool
  * gradient, neither rounded to float32. Dropout uses the given masks (a fixed mask); at a ReLU
  * kink (input exactly 0) the derivative taken is 0, as the suite's step(z).
  */
-export function referenceGradients(spec: RefSpec, params: Float64Array[], batch: RefBatch, masks: Float64Array[] | null = null): Float64Array[] {
+export function referenceGradients(spec: RefSpec, params: Float64Array[], batch: RefBatch, masks: Float64Array[] | null = null, bug: GradientBug | null = null): Float64Array[] {
   const { sizes } = spec;
   const rows = batch.rows;
   const layers = sizes.length - 1;
@@ -171,7 +204,7 @@ export function referenceGradients(spec: RefSpec, params: Float64Array[], batch:
     acts.push({ pre: a, out, xhat, std });
     h = out;
   }
-  let d = softmaxCrossEntropyGradient(h, batch.labels, rows, sizes[layers]!);
+  let d = softmaxCrossEntropyGradient(h, batch.labels, rows, sizes[layers]!, bug === 'logits-as-zero');
   const grads: Float64Array[] = params.map((x) => new Float64Array(x.length));
   for (let l = layers - 1; l >= 0; l--) {
     const n = sizes[l]!;
@@ -193,10 +226,22 @@ export function referenceGradients(spec: RefSpec, params: Float64Array[], batch:
   return grads;
 }
 
-/** d logits of the mean softmax cross-entropy over rows: (softmax - onehot) / rows. */
-function softmaxCrossEntropyGradient(logits: Float64Array, labels: Uint8Array, rows: number, m: number): Float64Array {
+/**
+ * A deliberate bug for the burn-in check (study.ts): 'logits-as-zero' computes the softmax's
+ * gradient as if every logit were 0, i.e. softmax = 1/m for every class. Its error,
+ * (softmax(z) - 1/m) / rows, is about (z - mean z) / (m rows): proportional to the logits, so
+ * it hides while they are all near zero (small initial weights) and shows once they are not.
+ */
+export type GradientBug = 'logits-as-zero';
+
+/** d logits of the mean softmax cross-entropy over rows: (softmax - onehot) / rows (with `asZero`, the bug above: (1/m - onehot) / rows). */
+function softmaxCrossEntropyGradient(logits: Float64Array, labels: Uint8Array, rows: number, m: number, asZero = false): Float64Array {
   const d = new Float64Array(rows * m);
   for (let r = 0; r < rows; r++) {
+    if (asZero) {
+      for (let j = 0; j < m; j++) d[r * m + j] = (1 / m - (j === labels[r] ? 1 : 0)) / rows;
+      continue;
+    }
     const z = logits.subarray(r * m, (r + 1) * m);
     let max = -Infinity;
     for (let j = 0; j < m; j++) max = Math.max(max, z[j]!);

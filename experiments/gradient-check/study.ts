@@ -24,10 +24,13 @@ import type { InitScheme } from '../../src/nn/init.js';
 import type { Mlp } from '../../src/nn/mlp.js';
 import { mnistNet } from '../../src/nn/mnist-net.js';
 import { Rng } from '../../src/rng.js';
-import { median, roundSig } from '../../src/stats.js';
-import { defineStudy, type ClaimCheck, type KeyNumber, type SeedOutput, type StudyContext } from '../../src/study.js';
+import { mean, median, roundSig } from '../../src/stats.js';
+import { defineStudy, unit, type ClaimCheck, type KeyNumber, type SeedOutput, type UnitContext } from '../../src/study.js';
+import { makeOptimizer } from '../../src/optim/optimizers.js';
+import { disposeBatch, sampleBatch } from '../../src/train/batches.js';
+import { trainStep } from '../../src/train/loop.js';
 import { toBatch } from '../../src/train/batches.js';
-import { derivatives, float32Evaluator, float64Evaluator, medianPerH, pickCoordinates, quantile, relativeError, type Coordinate, type Evaluator } from './check.js';
+import { derivatives, float32Evaluator, float64Evaluator, medianPerH, pickCoordinates, plainFloat64Evaluator, quantile, relativeError, type Coordinate, type Evaluator } from './check.js';
 import { gradientCheckFigures } from './figure.js';
 import { referenceGradients, referenceLoss, type RefBatch, type RefSpec } from './reference.js';
 
@@ -58,6 +61,17 @@ export const GradientCheckConfigSchema = z.strictObject({
    * times the data gradient, in norm over the weight matrices.
    */
   penaltyDominance: positive,
+  /**
+   * The burn-in check: a net of the same widths (tanh) with every weight drawn from
+   * N(0, initStd^2), checked at init and again after `updates` SGD updates at rate `lr` on
+   * minibatches of `batchSize` training images; a correct and a deliberately buggy gradient.
+   */
+  burnIn: z.strictObject({ initStd: positive, updates: count(1, 1_000_000), lr: positive, batchSize: count(1, 60_000) }),
+  /** The depth series: nets of these depths (affine layers; depth d has d - 1 hidden layers of `depthWidth` units), tanh, Xavier. */
+  depths: z.array(count(2, 100)).min(1),
+  depthWidth: count(1, 4096),
+  /** Coordinates checked per parameter tensor of the depth series' nets (a depth-20 net has 40 tensors). */
+  depthCoordinatesPerTensor: count(1, 1_000_000),
 });
 export type GradientCheckConfig = z.infer<typeof GradientCheckConfigSchema>;
 
@@ -76,10 +90,20 @@ const lecture: GradientCheckConfig = {
   // total, far inside the notes' "fine" band (< 1e-4) even at coordinates whose weight is ten
   // times smaller than typical: the penalty dominates by any reading.
   penaltyDominance: 1e5,
+  // The notes' burn-in example: weights of std 0.01 (scores near zero, the same for every
+  // input), then a short burn-in of 200 updates. SGD at 0.1, batch 128, on the 60,000 training
+  // images: the suite's usual rate and batch (S2, S10).
+  burnIn: { initStd: 0.01, updates: 200, lr: 0.1, batchSize: 128 },
+  // The depths the notes' remark needs, from a net with one hidden layer to a 20-layer net, all
+  // of the width the other variants use.
+  depths: [2, 5, 10, 20],
+  depthWidth: 20,
+  depthCoordinatesPerTensor: 100,
 };
 
-// Quick: 8 coordinates per tensor instead of 100; everything else as the lecture.
-const quick: GradientCheckConfig = { ...lecture, coordinatesPerTensor: 8 };
+// Quick: 8 coordinates per tensor instead of 100 (also in the depth series' nets); everything
+// else as the lecture.
+const quick: GradientCheckConfig = { ...lecture, coordinatesPerTensor: 8, depthCoordinatesPerTensor: 8 };
 
 // ---------------------------------------------------------------------------------------
 // Claim thresholds, fixed before the first lecture-scale run (the notes' bands where they apply).
@@ -120,6 +144,14 @@ const AT_KINKS = 0.9;
 const KINK_H: [number, number] = [1e-6, 1e-2];
 /** "Vanish with a smaller h": at h = 1e-6 at most a tenth of the wrong-band count at h = 1e-2. */
 const VANISH = 0.1;
+/**
+ * Burn-in: the bug "passes" below the notes' "fine" band (PASSES, 1e-4) and is "exposed" above
+ * their "probably wrong" band (WRONG, 1e-2), as the median relative error at the best h, float64
+ * centered differences against the float64 analytic gradient (correct or buggy); the thresholds
+ * are the notes' own. Depth: "grows" = the median relative error at the best h does not
+ * decrease from one depth to the next (the suite's float32 analytic gradient, what trains, against
+ * float64 centered differences: the float64 check a user of the suite would run).
+ */
 
 // ---------------------------------------------------------------------------------------
 // What a run records
@@ -168,9 +200,50 @@ export interface VariantRecord {
   coordinates?: CoordinateRecord[];
 }
 
+/** One point of the burn-in check: the net's state and the correct and the buggy gradient's check there. */
+export interface BurnInPoint {
+  /** SGD updates made before this check (0: at init). */
+  updates: number;
+  /** float64 loss of the check's images; std of their logits (float32, the suite's forward pass). */
+  loss64: number;
+  logitStd: number;
+  /** Median relative difference between the buggy and the correct analytic gradient over the checked coordinates (the size of the bug). */
+  bugSize: number;
+  /** Arms 'correct' and 'bug': float64 centered and forward errors against each analytic gradient. */
+  arms: ArmRecord[];
+}
+
+export interface BurnInRecord {
+  /** Wall time of the unit (moved to the run's timings). */
+  ms?: number;
+  initStd: number;
+  checked: number;
+  /** Mean training loss of the first and of the last 10 burn-in updates (before each update). */
+  trainLossFirst: number;
+  trainLossLast: number;
+  init: BurnInPoint;
+  after: BurnInPoint;
+}
+
+/** The depth series: one net per depth, tanh, Xavier. */
+export interface DepthRecord {
+  /** Wall time of the unit (moved to the run's timings). */
+  ms?: number;
+  depth: number;
+  hidden: number[];
+  checked: number;
+  loss32: number;
+  loss64: number;
+  /** Arms: 'float64' (the suite's float32 analytic gradient against float64 numerics) and the float64 analytic gradient against them. */
+  arms: ArmRecord[];
+}
+
 export interface GradientCheckSeries {
   hs: number[];
   variants: Partial<Record<Variant, VariantRecord>>;
+  /** Absent in results recorded before the burn-in and depth checks existed. */
+  burnIn?: BurnInRecord;
+  depths?: DepthRecord[];
 }
 
 export interface Best {
@@ -186,6 +259,10 @@ export interface GradientCheckSummary {
   /** ReLU variant, float64 centered: coordinates in the wrong band per h, and how many of them crossed a kink. */
   kinks: { wrong: number[]; wrongAtCrossing: number[]; crossed: number[] } | null;
   lambda: number | null;
+  /** Burn-in: centered best (h, median) of the correct and the buggy gradient, at init and after the burn-in. */
+  burnIn?: { init: { correct: Best; bug: Best }; after: { correct: Best; bug: Best } };
+  /** Per depth: centered best of the suite's gradient and of the float64 analytic gradient against float64 numerics. */
+  depths?: { depth: number; suite: Best; float64Analytic: Best }[];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -404,13 +481,10 @@ function weightDecayArms({ config, data, params64, g, record, spec, make }: Vari
   ];
 }
 
-/** How many arms (numerical gradients) a variant checks: its progress count per coordinate. */
-const ARMS: Record<Variant, number> = { tanh: 3, relu: 3, 'relu-bn': 3, 'weight-decay': 3, dropout: 3 };
-
 /** The arm that checks float64 numerics against the float64 analytic gradient. */
 export const FLOAT64_ANALYTIC = 'float64 numerics, float64 analytic';
 
-function loadData(config: GradientCheckConfig, ctx: StudyContext): Data {
+function loadData(config: GradientCheckConfig, ctx: Pick<UnitContext, 'seed' | 'mnist'>): Data {
   const train = ctx.mnist().train;
   const idx = Rng.stream(ctx.seed, 'images').permutation(train.count).subarray(0, config.images);
   const split = gatherRows(train, idx);
@@ -419,6 +493,150 @@ function loadData(config: GradientCheckConfig, ctx: StudyContext): Data {
   for (let i = 0; i < split.images.length; i++) if (split.images[i] !== 0) activePixel[i % IMAGE_SIZE] = 1;
   return { x: b.x, y: b.y, ref: { x: Float64Array.from(split.images), labels: split.labels, rows: split.count }, activePixel };
 }
+
+/** The check's images, loaded once per process (every unit checks on the same ones). */
+function cachedData(config: GradientCheckConfig, ctx: UnitContext): Data {
+  return ctx.cached(
+    `s8-data:${ctx.seed}:${config.images}`,
+    () => loadData(config, ctx),
+    (d) => tf.dispose([d.x, d.y]),
+  );
+}
+
+/** Coordinates of a net of these layer sizes: `perTensor` per tensor, first-layer weights of pixels that are 0 in every image left out. */
+function coordinatesOf(params: Float64Array[], sizes: number[], perTensor: number, data: Data, rng: Rng): Coordinate[] {
+  return pickCoordinates(
+    params.map((p) => p.length),
+    perTensor,
+    rng,
+    (t, i) => t === 0 && !data.activePixel[Math.floor(i / sizes[1]!)],
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// The units: each variant, the burn-in check, each depth
+
+function variantUnit(config: GradientCheckConfig, v: Variant, ctx: UnitContext): { record: VariantRecord; ms: number } {
+  const t0 = performance.now();
+  const record = runVariant(v, config, cachedData(config, ctx), ctx.seed, () => {});
+  return { record, ms: Math.round(performance.now() - t0) };
+}
+
+/**
+ * An evaluator that remembers its answers: two arms checking two analytic gradients against the
+ * same numerics (burn-in, depths) evaluate the loss once per point. The same numbers as calling
+ * the evaluator again: it is a pure function of the point.
+ */
+function remembering(f: Evaluator): Evaluator {
+  const seen = new Map<string, ReturnType<Evaluator>>();
+  return (c, delta) => {
+    const key = `${c.tensor}:${c.index}:${delta}`;
+    let v = seen.get(key);
+    if (v === undefined) {
+      v = f(c, delta);
+      seen.set(key, v);
+    }
+    return v;
+  };
+}
+
+/** Std of the logits of the check's images (the suite's float32 forward pass, training mode = evaluation mode here: no BN, no dropout). */
+function logitStd(net: Mlp, data: Data): number {
+  return tf.tidy(() => Math.sqrt(tf.moments(net.logits(data.x, 'eval')).variance.dataSync()[0]!));
+}
+
+/**
+ * The notes' burn-in: a net whose weights are all N(0, initStd^2) is checked at init with a
+ * correct and a buggy analytic gradient (reference.ts, 'logits-as-zero'), both float64 and by
+ * the same checker as every variant (checkArm, float64 centered differences), then trained by
+ * plain SGD for a few updates and checked again at the same coordinates.
+ */
+function burnInUnit(config: GradientCheckConfig, _input: null, ctx: UnitContext): BurnInRecord {
+  const data = cachedData(config, ctx);
+  const b = config.burnIn;
+  const sizes = [IMAGE_SIZE, ...config.hidden, 10];
+  const spec: RefSpec = { sizes, activation: 'tanh', batchNorm: false, weightDecay: 0 };
+  const net = mnistNet(config.hidden, { activation: 'tanh', init: { std: b.initStd } }, Rng.stream(ctx.seed, 'init:burn-in'));
+  const optimizer = makeOptimizer('sgd', b.lr);
+  const t0 = performance.now();
+  try {
+    const coords = coordinatesOf(net.params().map(toF64), sizes, config.coordinatesPerTensor, data, Rng.stream(ctx.seed, 'coordinates:burn-in'));
+    const point = (updates: number): BurnInPoint => {
+      const params64 = net.params().map(toF64);
+      const correct = referenceGradients(spec, params64, data.ref);
+      const bug = referenceGradients(spec, params64, data.ref, null, 'logits-as-zero');
+      const evaluate = remembering(float64Evaluator(spec, params64, data.ref));
+      const arms = [
+        checkArm({ name: 'correct', precision: 'float64', analytic: correct, evaluate }, coords, config.hs, false, () => {}).record,
+        checkArm({ name: 'bug', precision: 'float64', analytic: bug, evaluate }, coords, config.hs, false, () => {}).record,
+      ];
+      return {
+        updates,
+        loss64: roundSig(referenceLoss(spec, params64, data.ref).loss, 6),
+        logitStd: roundSig(logitStd(net, data), 4),
+        bugSize: roundSig(median(coords.map((c) => relativeError(correct[c.tensor]![c.index]!, bug[c.tensor]![c.index]!)))!, 4),
+        arms,
+      };
+    };
+    const init = point(0);
+    const train = ctx.mnist().train;
+    const rng = Rng.stream(ctx.seed, 'batches:burn-in');
+    const losses: number[] = [];
+    for (let i = 0; i < b.updates; i++) {
+      const batch = sampleBatch(train, b.batchSize, rng);
+      losses.push(trainStep({ name: 'burn-in', net, optimizer }, batch));
+      disposeBatch(batch);
+    }
+    const head = Math.min(10, losses.length);
+    const after = point(b.updates);
+    return {
+      ms: Math.round(performance.now() - t0),
+      initStd: b.initStd,
+      checked: coords.length,
+      trainLossFirst: roundSig(mean(losses.slice(0, head)), 4),
+      trainLossLast: roundSig(mean(losses.slice(-head)), 4),
+      init,
+      after,
+    };
+  } finally {
+    optimizer.dispose();
+    net.dispose();
+  }
+}
+
+/** The depth series' net of `depth` affine layers: the suite's gradient and the float64 analytic one against float64 centered differences. */
+function depthUnit(config: GradientCheckConfig, depth: number, ctx: UnitContext): DepthRecord {
+  const data = cachedData(config, ctx);
+  const hidden = Array.from({ length: depth - 1 }, () => config.depthWidth);
+  const sizes = [IMAGE_SIZE, ...hidden, 10];
+  const spec: RefSpec = { sizes, activation: 'tanh', batchNorm: false, weightDecay: 0 };
+  const net = mnistNet(hidden, { activation: 'tanh', init: 'xavier' }, Rng.stream(ctx.seed, `init:depth:${depth}`));
+  const t0 = performance.now();
+  try {
+    const params64 = net.params().map(toF64);
+    const coords = coordinatesOf(params64, sizes, config.depthCoordinatesPerTensor, data, Rng.stream(ctx.seed, `coordinates:depth:${depth}`));
+    const g = suiteGradients(net, data);
+    const g64 = referenceGradients(spec, params64, data.ref);
+    const evaluate = remembering(plainFloat64Evaluator(spec, params64, data.ref));
+    const arms = [
+      checkArm({ name: 'float64', precision: 'float64', analytic: g.grads, evaluate }, coords, config.hs, false, () => {}).record,
+      checkArm({ name: FLOAT64_ANALYTIC, precision: 'float64', analytic: g64, evaluate }, coords, config.hs, false, () => {}).record,
+    ];
+    return {
+      ms: Math.round(performance.now() - t0),
+      depth,
+      hidden,
+      checked: coords.length,
+      loss32: g.loss,
+      loss64: referenceLoss(spec, params64, data.ref).loss,
+      arms,
+    };
+  } finally {
+    net.dispose();
+  }
+}
+
+const units = { variant: unit(variantUnit), burnIn: unit(burnInUnit), depth: unit(depthUnit) };
 
 // ---------------------------------------------------------------------------------------
 // Summary and claims
@@ -453,7 +671,14 @@ export function summarize(series: GradientCheckSeries): GradientCheckSummary {
       crossed: per((c, k) => c.crossed[k]!),
     };
   }
-  return { agreement, best, kinks, lambda: series.variants['weight-decay']?.lambda ?? null };
+  const out: GradientCheckSummary = { agreement, best, kinks, lambda: series.variants['weight-decay']?.lambda ?? null };
+  const centeredBest = (arms: ArmRecord[], name: string) => bestOf(hs, arms.find((a) => a.name === name)!.centered.median);
+  if (series.burnIn) {
+    const at = (p: BurnInPoint) => ({ correct: centeredBest(p.arms, 'correct'), bug: centeredBest(p.arms, 'bug') });
+    out.burnIn = { init: at(series.burnIn.init), after: at(series.burnIn.after) };
+  }
+  if (series.depths) out.depths = series.depths.map((d) => ({ depth: d.depth, suite: centeredBest(d.arms, 'float64'), float64Analytic: centeredBest(d.arms, FLOAT64_ANALYTIC) }));
+  return out;
 }
 
 const e = (x: number) => Number(x.toPrecision(3));
@@ -583,6 +808,45 @@ export function gradientCheckClaims(run: SeedOutput<GradientCheckSeries, Gradien
       numbers: { combinedBroken: combined, dataOnlyBroken: dataOnly, combinedCorrect: correct, lambda: s.lambda },
     });
   }
+  const bi = run.series.burnIn;
+  if (s.burnIn && bi) {
+    const { init, after } = s.burnIn;
+    const state = (p: BurnInPoint) => ({ logitStd: p.logitStd, loss: p.loss64, bugSize: p.bugSize });
+    claims.push({
+      id: 'bug-passes-at-init',
+      text: `A buggy gradient (the softmax's gradient taken as if the logits were zero, an error proportional to the logits) passes the check at init, weights of std ${bi.initStd}: median relative error < ${PASSES} at the best h (float64 centered)`,
+      verdict: verdictOf(init.bug.median < PASSES),
+      numbers: { bug: init.bug, correct: init.correct, ...state(bi.init), checked: bi.checked },
+    });
+    claims.push({
+      id: 'bug-exposed-after-burn-in',
+      text: `The same buggy gradient is exposed after a burn-in of ${bi.after.updates} SGD updates: median relative error > ${WRONG} at the best h (float64 centered)`,
+      verdict: verdictOf(after.bug.median > WRONG),
+      numbers: { bug: after.bug, correct: after.correct, ...state(bi.after), trainLoss: { first: bi.trainLossFirst, last: bi.trainLossLast } },
+    });
+    claims.push({
+      id: 'burn-in-control-passes',
+      text: `(ours) The correct float64 analytic gradient passes the same check at both points (median relative error < ${PASSES} at the best h), so what the bug's check sees is the bug`,
+      verdict: verdictOf(init.correct.median < PASSES && after.correct.median < PASSES),
+      numbers: { atInit: init.correct, afterBurnIn: after.correct },
+    });
+  }
+  if (s.depths && s.depths.length >= 2) {
+    const ds = s.depths;
+    const grows = ds.every((d, k) => k === 0 || d.suite.median >= ds[k - 1]!.suite.median);
+    const depthRecords = run.series.depths ?? [];
+    claims.push({
+      id: 'error-grows-with-depth',
+      text: `The relative error grows with depth: tanh nets (Xavier) of depth ${ds.map((d) => d.depth).join(', ')}, the suite's analytic gradient against float64 centered differences, median relative error at the best h non-decreasing from each depth to the next`,
+      verdict: verdictOf(grows),
+      numbers: {
+        median: Object.fromEntries(ds.map((d) => [`depth ${d.depth}`, d.suite.median])),
+        bestH: Object.fromEntries(ds.map((d) => [`depth ${d.depth}`, d.suite.h])),
+        float64AnalyticMedian: Object.fromEntries(ds.map((d) => [`depth ${d.depth}`, d.float64Analytic.median])),
+        lossAgreement: Object.fromEntries(depthRecords.map((d) => [`depth ${d.depth}`, e(relDiff(d.loss32, d.loss64))])),
+      },
+    });
+  }
   return claims;
 }
 
@@ -593,42 +857,48 @@ function arm(run: { series: GradientCheckSeries }, v: Variant, name: string): Ar
 // ---------------------------------------------------------------------------------------
 // The study
 
-export const gradientCheck = defineStudy<GradientCheckConfig, GradientCheckSeries, GradientCheckSummary>({
+export const gradientCheck = defineStudy<GradientCheckConfig, GradientCheckSeries, GradientCheckSummary, typeof units>({
   name: 'gradient-check',
   id: 'S8',
   title: 'Gradient checking the hand-written backward pass',
-  description: '784-20-20-10 net on 8 images: analytic gradient vs forward/centered differences in float32 and float64, h 1e-1..1e-9; tanh, ReLU, BN, weight decay, dropout',
+  description: '784-20-20-10 net on 8 images: analytic gradient vs forward/centered differences in float32 and float64, h 1e-1..1e-9; tanh, ReLU, BN, weight decay, dropout; a bug at init vs after burn-in; depth 2..20',
   needsMnist: true,
   configSchema: GradientCheckConfigSchema,
   profiles: { lecture, quick },
-  run(config, ctx) {
-    const data = loadData(config, ctx);
-    const coordsPerVariant = (v: Variant) => {
-      const bn = SETUP[v].batchNorm ?? false;
-      const sizes = [IMAGE_SIZE, ...config.hidden, 10];
-      let n = 0;
-      for (let l = 0; l + 1 < sizes.length; l++) {
-        n += Math.min(config.coordinatesPerTensor, l === 0 ? data.activePixel.reduce((a, b) => a + b, 0) * sizes[1]! : sizes[l]! * sizes[l + 1]!) + Math.min(config.coordinatesPerTensor, sizes[l + 1]!);
-        if (bn && l + 2 < sizes.length) n += 2 * Math.min(config.coordinatesPerTensor, sizes[l + 1]!);
-      }
-      return n * ARMS[v];
-    };
-    const progress = ctx.progress('coordinates', config.variants.reduce((n, v) => n + coordsPerVariant(v), 0));
+  units,
+  async run(config, ctx) {
+    // Every variant, the burn-in check and every depth is a unit of its own (its own named
+    // streams), so workers and shards spread them; the deepest nets first, the longest units.
+    const tasks = [
+      ...[...config.depths].sort((a, b) => b - a).map((d) => ({ unit: 'depth' as const, key: `depth:${d}`, input: d })),
+      ...config.variants.map((v) => ({ unit: 'variant' as const, key: `variant:${v}`, input: v })),
+      { unit: 'burnIn' as const, key: 'burn-in', input: null },
+    ];
+    const progress = ctx.progress('variants, burn-in and depths', tasks.length);
+    const done = await ctx.units.run(tasks, () => progress.tick());
+    progress.done();
+    const byKey = new Map(tasks.map((t, k) => [t.key, done[k]!]));
     const variants: GradientCheckSeries['variants'] = {};
     const timings: Record<string, number> = {};
-    try {
-      for (const v of config.variants) {
-        const t0 = performance.now();
-        variants[v] = runVariant(v, config, data, ctx.seed, () => progress.tick());
-        timings[`${v}Ms`] = Math.round(performance.now() - t0);
-      }
-    } finally {
-      progress.done();
-      tf.dispose([data.x, data.y]);
+    for (const v of config.variants) {
+      const r = byKey.get(`variant:${v}`) as { record: VariantRecord; ms: number };
+      variants[v] = r.record;
+      timings[`${v}Ms`] = r.ms;
     }
-    const series: GradientCheckSeries = { hs: config.hs, variants };
+    // A unit's wall time goes to the timings (they differ run to run), not to the series.
+    const { ms: burnInMs, ...burnIn } = byKey.get('burn-in') as BurnInRecord;
+    timings.burnInMs = burnInMs ?? 0;
+    const depths = config.depths.map((d) => {
+      const { ms, ...r } = byKey.get(`depth:${d}`) as DepthRecord;
+      timings[`depth${d}Ms`] = ms ?? 0;
+      return r;
+    });
+    const series: GradientCheckSeries = { hs: config.hs, variants, burnIn, depths };
     const summary = summarize(series);
     for (const [v, d] of Object.entries(summary.agreement)) ctx.log(`${v}: float64 reference vs float32 loss, relative difference ${d}`);
+    const bi = series.burnIn!;
+    ctx.log(`burn-in: logit std ${bi.init.logitStd} -> ${bi.after.logitStd}, training loss ${bi.trainLossFirst} -> ${bi.trainLossLast} over ${config.burnIn.updates} updates`);
+    for (const d of series.depths!) ctx.log(`depth ${d.depth}: float64 reference vs float32 loss, relative difference ${roundSig(relDiff(d.loss32, d.loss64), 4)}`);
     return { series, summary, timings };
   },
   claims: gradientCheckClaims,
@@ -636,6 +906,16 @@ export const gradientCheck = defineStudy<GradientCheckConfig, GradientCheckSerie
   // changes move these by far less; a broken gradient moves them by decades).
   keyNumbers(run): Record<string, KeyNumber> {
     const out: Record<string, KeyNumber> = {};
+    const log10Best = (key: string, b: Best) => {
+      if (b.median > 0) out[key] = { value: roundSig(Math.log10(b.median), 4), tolerance: 0.5 };
+    };
+    if (run.summary.burnIn) {
+      for (const at of ['init', 'after'] as const) for (const g of ['correct', 'bug'] as const) log10Best(`burnIn.${at}.${g}.centered.log10BestMedian`, run.summary.burnIn[at][g]);
+    }
+    for (const d of run.summary.depths ?? []) {
+      log10Best(`depth${d.depth}.suite.centered.log10BestMedian`, d.suite);
+      log10Best(`depth${d.depth}.float64Analytic.centered.log10BestMedian`, d.float64Analytic);
+    }
     for (const [v, arms] of Object.entries(run.summary.best)) {
       for (const [name, b] of Object.entries(arms!)) {
         const key = `${v}.${name.replace(/[^a-z0-9]+/gi, '-')}`;
