@@ -776,8 +776,9 @@ function strategyClaims(run: SeedOutput<StrategiesSeries, StrategiesSummary>, co
       },
       { 'S7 stage 1 best': { accuracy: b.stage1BestVal }, 'S7 stage 2 best': { accuracy: b.stage2BestVal } },
     ),
-    ...s.budgets.map((x) => tpeClaim(x, config)),
-    fourDClaim(s.fourD, config),
+    // Parts (d) and (e): a result made before them has neither (re-judged, it keeps its five claims).
+    ...(s.budgets ?? []).map((x) => tpeClaim(x, config)),
+    ...(s.fourD ? [fourDClaim(s.fourD, config)] : []),
   ];
 }
 
