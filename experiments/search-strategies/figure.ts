@@ -202,7 +202,7 @@ function tpeFigure(result: StrategiesResult, series: StrategiesSeries, summary: 
       text: 'S11 Best validation accuracy so far: grid, random and TPE',
       subtitle: [
         `TPE: n0 ${cfg.tpe.n0} random trials (random search's own), then gamma ${cfg.tpe.gamma}, ${cfg.tpe.candidates} candidates, prior weight ${cfg.tpe.priorWeight}; ${at}`,
-        `${cfg.repetitions > 1 ? `thin: each of ${cfg.repetitions} seeds' search; thick: their mean` : 'one search each'}; dashed: the budgets compared`,
+        `${cfg.repetitions > 1 ? `thin: each of ${cfg.repetitions} seeds' search; thick: their mean` : 'one search each'}; TPE dashed (until n0 it is random search itself); grey rules: the budgets compared`,
         provenance(result, 'first'),
       ],
     },
@@ -211,7 +211,8 @@ function tpeFigure(result: StrategiesResult, series: StrategiesSeries, summary: 
     layer: [
       { data: { values: cfg.budgets.map((b) => ({ b })) }, mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { x: { field: 'b', type: 'quantitative' } } },
       { data: { values: rows }, mark: { type: 'line', strokeWidth: 1, opacity: 0.3, interpolate: 'step-after' }, encoding: { x, y, color, detail: { field: 'rep', type: 'nominal' } } },
-      { data: { values: means }, mark: { type: 'line', strokeWidth: 3, interpolate: 'step-after' }, encoding: { x, y, color } },
+      // TPE dashed: until n0 it is random search itself and lies on it.
+      { data: { values: means }, mark: { type: 'line', strokeWidth: 3, interpolate: 'step-after' }, encoding: { x, y, color, strokeDash: { field: 'search', type: 'nominal', scale: { domain: keys, range: [[1, 0], [1, 0], [7, 4]] }, legend: null } } },
     ],
     config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), orient: 'bottom-right', symbolOpacity: 1, symbolType: 'stroke', symbolStrokeWidth: 3 } },
   };
