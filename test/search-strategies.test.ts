@@ -5,11 +5,14 @@ import { drawHyperparameters } from '../experiments/hyperparameter-search/study.
 import {
   bestSoFar,
   distinctLogValues,
+  fourDGrid,
+  fourDRandom,
   gridTrials,
   randomTrials,
   repetitionSeed,
   samplingScales,
   searchStrategies,
+  tpeHyperparameters,
   type SearchStrategiesConfig,
 } from '../experiments/search-strategies/study.js';
 import type { Mnist } from '../src/data/mnist.js';
@@ -35,6 +38,35 @@ describe('S11 pieces', () => {
     const r = randomTrials(lecture, 3);
     expect(r).toHaveLength(16);
     r.forEach((hp, i) => expect(hp).toEqual(drawHyperparameters(3, 1, i, lecture.lrRange, lecture.decayRange)));
+  });
+
+  it('the 4-D grid: 2^4 combinations of the cell centres, widths and batch sizes on log2 scales; random draws inside the box', () => {
+    const g = fourDGrid(lecture, 0);
+    expect(g).toHaveLength(16);
+    expect([...new Set(g.map((t) => t.width))].sort((a, b) => a - b)).toEqual([50, 200]);
+    expect([...new Set(g.map((t) => t.batchSize))].sort((a, b) => a - b)).toEqual([32, 128]);
+    expect(new Set(g.map((t) => `${t.lr}:${t.decay}:${t.width}:${t.batchSize}`)).size).toBe(16);
+    const r = fourDRandom(lecture, 0);
+    expect(r).toHaveLength(16);
+    for (const t of r) {
+      expect(t.width).toBeGreaterThanOrEqual(25);
+      expect(t.width).toBeLessThanOrEqual(400);
+      expect(t.batchSize).toBeGreaterThanOrEqual(16);
+      expect(t.batchSize).toBeLessThanOrEqual(256);
+    }
+    expect(new Set(r.map((t) => t.width)).size).toBeGreaterThan(8);
+    expect(fourDRandom(lecture, 0)).toEqual(r);
+  });
+
+  it("TPE's trials: random search's before n0, then the estimator's, a function of the seed and the trials before", () => {
+    const before = randomTrials(lecture, 2, 8).map((hp, i) => ({ ...hp, val: i / 10 }));
+    expect(tpeHyperparameters(lecture, 2, 3, before.slice(0, 3))).toEqual(randomTrials(lecture, 2, 4)[3]);
+    const hp = tpeHyperparameters(lecture, 2, 8, before);
+    expect(tpeHyperparameters(lecture, 2, 8, before)).toEqual(hp);
+    expect(hp.lr).toBeGreaterThanOrEqual(lecture.lrRange[0]);
+    expect(hp.lr).toBeLessThanOrEqual(lecture.lrRange[1]);
+    expect(hp.decay).toBeGreaterThanOrEqual(lecture.decayRange[0]);
+    expect(hp.decay).toBeLessThanOrEqual(lecture.decayRange[1]);
   });
 
   it('repetition seeds: seed s covers s*R .. s*R+R-1', () => {
@@ -93,7 +125,25 @@ describe('S11 run', () => {
     expect(s7.borders.map((b) => [b.hyperparameter, b.side])).toContainEqual(['lr', 'high']);
     expect(s7.agrees).toBe(false);
     const claims = searchStrategies.claims(run, tiny);
-    expect(claims.map((c) => c.id)).toEqual(['random-beats-grid', 'random-tries-more-lr', 'log-scale-shares', 'averaging-scale-shares', 's7-border-rule']);
+    expect(claims.map((c) => c.id)).toEqual(['random-beats-grid', 'random-tries-more-lr', 'log-scale-shares', 'averaging-scale-shares', 's7-border-rule', 'tpe-not-beyond-random-5', 'random-beats-grid-4d']);
+    // (d): random continued to budget 5 (its first 4 are part (a)'s), TPE sharing its first n0 = 4 trials
+    const { bayes, fourD } = run.series;
+    for (const k of ['random', 'tpe'] as const) for (const rep of [0, 1]) expect(bayes.filter((x) => x.strategy === k && x.rep === rep).map((x) => x.trial)).toEqual([0, 1, 2, 3, 4]);
+    for (const rep of [0, 1]) {
+      const r = bayes.filter((x) => x.strategy === 'random' && x.rep === rep);
+      const p = bayes.filter((x) => x.strategy === 'tpe' && x.rep === rep);
+      expect(p.slice(0, 4).map((x) => [x.lr, x.val])).toEqual(r.slice(0, 4).map((x) => [x.lr, x.val]));
+      expect(r.slice(0, 4)).toEqual(trials.filter((x) => x.strategy === 'random' && x.rep === rep));
+      expect(p[4]!.lr).not.toBe(r[4]!.lr);
+    }
+    expect(run.summary.budgets.map((b) => b.budget)).toEqual([5]);
+    // (e): one grid point and one random draw per repetition, with their widths and batch sizes
+    expect(fourD).toHaveLength(2 * 2);
+    for (const t of fourD) {
+      expect(t.width).toBeGreaterThanOrEqual(25);
+      expect(t.width).toBeLessThanOrEqual(50);
+      expect(t.batchSize).toBeGreaterThanOrEqual(100);
+    }
     expect(claims.find((c) => c.id === 's7-border-rule')!.verdict === 'holds').toBe(false);
     expect(claims.find((c) => c.id === 'log-scale-shares')!.verdict === 'holds').toBe(true);
   });

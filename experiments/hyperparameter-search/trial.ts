@@ -16,7 +16,7 @@ import { median, roundTo, spearman } from '../../src/stats.js';
 import { UserError } from '../../src/errors.js';
 import type { UnitContext } from '../../src/study.js';
 import { disposeBatch, toBatch, type Batch } from '../../src/train/batches.js';
-import { trainEpochs } from '../../src/train/loop.js';
+import { trainEpochs, wholeIterationsPerEpoch } from '../../src/train/loop.js';
 import type { HyperParams, HyperparameterSearchConfig, Range } from './study.js';
 
 export interface TrialRecord {
@@ -84,6 +84,9 @@ export function trainTrial(config: TrialSetup, data: EvalData, seed: number, t: 
     train: data.train,
     batchSize: config.batchSize,
     epochs: config.epochs,
+    // Whole iterations per epoch, ceil(400 / batch): S11's 4-D trials use batch sizes that do
+    // not divide the 400 training images. S7's batch of 100 gives 4, as the lecture's loop does.
+    iterationsPerEpoch: wholeIterationsPerEpoch(data.train.count, config.batchSize),
     rng: Rng.stream(seed, `batches:${stage}:${trial}`),
     evalSets: { val: data.val, train: data.trainEval },
   });

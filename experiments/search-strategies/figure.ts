@@ -7,7 +7,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { CONFIG, SCHEMA_URL, provenance, sig, type Json } from '../../src/plot/common.js';
 import type { Figure } from '../../src/plot/render.js';
 import type { TypedResult } from '../../src/study.js';
-import { STRATEGIES, bestSoFar, type Histogram, type SearchStrategiesConfig, type StrategiesSeries, type StrategiesSummary, type Strategy } from './study.js';
+import { STRATEGIES, bestSoFar, type FourDTrial, type Histogram, type SearchStrategiesConfig, type StrategiesSeries, type StrategiesSummary, type Strategy } from './study.js';
 
 type StrategiesResult = TypedResult<SearchStrategiesConfig, StrategiesSeries, StrategiesSummary>;
 
@@ -170,8 +170,120 @@ function samplingFigure(result: StrategiesResult, series: StrategiesSeries, summ
   };
 }
 
+const SEARCH_COLOR = { grid: COLOR.grid, random: COLOR.random, TPE: '#2ca02c' };
+
+/** Best so far against trials for grid (part (a)), random and TPE (part (d)): each seed thin, the mean thick. */
+function tpeFigure(result: StrategiesResult, series: StrategiesSeries, summary: StrategiesSummary): Figure {
+  const cfg = result.config;
+  const rows: Json[] = [];
+  const means: Json[] = [];
+  const searches: [keyof typeof SEARCH_COLOR, (r: number) => (number | null)[]][] = [
+    ['grid', (r) => series.trials.filter((t) => t.strategy === 'grid' && t.rep === r).map((t) => t.val)],
+    ['random', (r) => series.bayes.filter((t) => t.strategy === 'random' && t.rep === r).map((t) => t.val)],
+    ['TPE', (r) => series.bayes.filter((t) => t.strategy === 'tpe' && t.rep === r).map((t) => t.val)],
+  ];
+  for (const [k, vals] of searches) {
+    const curves = Array.from({ length: cfg.repetitions }, (_, r) => bestSoFar(vals(r)));
+    curves.forEach((c, r) => c.forEach((v, i) => rows.push({ search: k, rep: r, trial: i + 1, best: sig(v, 4) })));
+    for (let i = 0; i < (curves[0]?.length ?? 0); i++) {
+      const vs = curves.map((c) => c[i]);
+      if (vs.every((v): v is number => v !== null && v !== undefined)) means.push({ search: k, trial: i + 1, best: sig(vs.reduce((a, b) => a + b, 0) / vs.length, 4) });
+    }
+  }
+  const maxBudget = cfg.budgets[cfg.budgets.length - 1]!;
+  const x = { field: 'trial', type: 'quantitative', title: 'trial (run order)', scale: { domain: [1, Math.max(maxBudget, cfg.gridPerAxis ** 2)], nice: false }, axis: { tickMinStep: 1 } };
+  const y = { field: 'best', type: 'quantitative', title: 'best final validation accuracy so far', scale: { domain: [0, 1] } };
+  const keys = Object.keys(SEARCH_COLOR);
+  const color = { field: 'search', type: 'nominal', title: null, scale: { domain: keys, range: keys.map((k) => SEARCH_COLOR[k as keyof typeof SEARCH_COLOR]) } };
+  const at = summary.budgets.map((b) => `budget ${b.budget}: random ${b.randomMean ?? '-'}, TPE ${b.tpeMean ?? '-'} (mean best)`).join('; ');
+  const spec = {
+    $schema: SCHEMA_URL,
+    title: {
+      text: 'S11 Best validation accuracy so far: grid, random and TPE',
+      subtitle: [
+        `TPE: n0 ${cfg.tpe.n0} random trials (random search's own), then gamma ${cfg.tpe.gamma}, ${cfg.tpe.candidates} candidates, prior weight ${cfg.tpe.priorWeight}; ${at}`,
+        `${cfg.repetitions > 1 ? `thin: each of ${cfg.repetitions} seeds' search; thick: their mean` : 'one search each'}; TPE dashed (until n0 it is random search itself); grey rules: the budgets compared`,
+        provenance(result, 'first'),
+      ],
+    },
+    width: 560,
+    height: 320,
+    layer: [
+      { data: { values: cfg.budgets.map((b) => ({ b })) }, mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { x: { field: 'b', type: 'quantitative' } } },
+      { data: { values: rows }, mark: { type: 'line', strokeWidth: 1, opacity: 0.3, interpolate: 'step-after' }, encoding: { x, y, color, detail: { field: 'rep', type: 'nominal' } } },
+      // TPE dashed: until n0 it is random search itself and lies on it.
+      { data: { values: means }, mark: { type: 'line', strokeWidth: 3, interpolate: 'step-after' }, encoding: { x, y, color, strokeDash: { field: 'search', type: 'nominal', scale: { domain: keys, range: [[1, 0], [1, 0], [7, 4]] }, legend: null } } },
+    ],
+    config: { ...CONFIG, legend: { ...(CONFIG.legend as Json), orient: 'bottom-right', symbolOpacity: 1, symbolType: 'stroke', symbolStrokeWidth: 3 } },
+  };
+  return {
+    name: `${result.study}-tpe-best-so-far`,
+    caption: "Best final validation accuracy after each trial: the grid of part (a), random search continued to the largest budget, and TPE (sharing random's first n0 trials), each seed thin and the mean thick.",
+    spec: spec as unknown as TopLevelSpec,
+  };
+}
+
+const FOUR_FIELDS: { field: keyof FourDTrial; title: string; f: (x: number) => number; range: (c: SearchStrategiesConfig) => [number, number] }[] = [
+  { field: 'lr', title: 'log10 lr', f: Math.log10, range: (c) => c.lrRange },
+  { field: 'decay', title: 'log10 decay', f: Math.log10, range: (c) => c.decayRange },
+  { field: 'width', title: 'log2 width', f: Math.log2, range: (c) => c.fourD.widthRange },
+  { field: 'batchSize', title: 'log2 batch', f: Math.log2, range: (c) => c.fourD.batchRange },
+];
+
+/** The 4-D trials of every seed as a scatter matrix: off the diagonal two axes, colored by final validation accuracy; on it, accuracy over the axis. */
+function fourDFigure(result: StrategiesResult, series: StrategiesSeries, summary: StrategiesSummary): Figure {
+  const cfg = result.config;
+  const rows = series.fourD.map((t) => {
+    const r: Json = { strategy: t.strategy, rep: t.rep, val: t.val === null ? null : sig(t.val, 4) };
+    for (const a of FOUR_FIELDS) r[a.field] = sig(a.f(t[a.field] as number), 5);
+    return r;
+  });
+  const SIDE = 125;
+  const axisOf = (a: (typeof FOUR_FIELDS)[number], show: boolean) => ({ field: a.field, type: 'quantitative', title: show ? a.title : null, scale: { domain: a.range(cfg).map(a.f), nice: false }, axis: show ? {} : { labels: false, ticks: false } });
+  const acc = { field: 'val', type: 'quantitative', title: 'final val acc', scale: { scheme: 'viridis', domain: [0, 1] } };
+  const shape = { field: 'strategy', type: 'nominal', title: null, scale: { domain: STRATEGIES, range: ['square', 'circle'] } };
+  const matrix = FOUR_FIELDS.map((ay, i) => ({
+    hconcat: FOUR_FIELDS.map((ax, j) => ({
+      width: SIDE,
+      height: SIDE,
+      data: { values: rows },
+      mark: { type: 'point', filled: true, size: 45, opacity: 0.85, stroke: '#222', strokeWidth: 0.3 },
+      encoding:
+        i === j
+          ? { x: axisOf(ax, i === FOUR_FIELDS.length - 1), y: { ...acc, title: ay.title + ': val acc', scale: { domain: [0, 1] } }, color: acc, shape }
+          : { x: axisOf(ax, i === FOUR_FIELDS.length - 1), y: axisOf(ay, j === 0), color: acc, shape },
+    })),
+  }));
+  const f = summary.fourD;
+  const n = cfg.fourD.perAxis ** 4;
+  const spec = {
+    $schema: SCHEMA_URL,
+    title: {
+      text: `S11 Four hyperparameters: a ${cfg.fourD.perAxis}^4 grid vs ${n} random trials`,
+      subtitle: [
+        `every seed's trials (squares: grid, the same points each seed; circles: random); mean best final validation accuracy: grid ${f.grid.meanBestVal ?? '-'}, random ${f.random.meanBestVal ?? '-'}`,
+        `off the diagonal: two axes, colored by final validation accuracy; on it: accuracy over that axis. ${cfg.fourD.epochs} epochs per trial`,
+        provenance(result, 'first'),
+      ],
+    },
+    vconcat: matrix,
+    spacing: 8,
+    resolve: { scale: { color: 'shared', shape: 'shared' } },
+    config: CONFIG,
+  };
+  return {
+    name: `${result.study}-4d-scatter`,
+    caption: "The 4-D search's trials (lr, decay, hidden width, batch size on log scales) as a scatter matrix, colored by final validation accuracy: the grid tries 2 values of each axis, random search 16.",
+    spec: spec as unknown as TopLevelSpec,
+  };
+}
+
 export function strategyFigures(result: StrategiesResult): Figure[] {
   // Each seed of the command line is a whole study (its own repetitions): the first is drawn.
   const run = result.runs[0]!;
-  return [pictureFigure(result, run.series), bestSoFarFigure(result, run.series), samplingFigure(result, run.series, run.summary)];
+  const out = [pictureFigure(result, run.series), bestSoFarFigure(result, run.series), samplingFigure(result, run.series, run.summary)];
+  // Parts (d) and (e), when the result has them (results made before them do not).
+  if (run.series.bayes && run.summary.budgets) out.push(tpeFigure(result, run.series, run.summary));
+  if (run.series.fourD && run.summary.fourD) out.push(fourDFigure(result, run.series, run.summary));
+  return out;
 }
