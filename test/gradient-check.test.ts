@@ -167,13 +167,21 @@ describe('against the suite', () => {
     }
   });
 
-  it('the float64 analytic gradient matches the suite\'s float32 gradient to float32 precision', () => {
+  /** Six training images as a float32 batch and as the float64 reference's input. */
+  const sixImages = () => {
     const split = firstRows(mnist().train, 6);
-    const b = toBatch(split);
-    const ref = { x: Float64Array.from(split.images), labels: split.labels, rows: 6 };
+    return { b: toBatch(split), ref: { x: Float64Array.from(split.images), labels: split.labels, rows: 6 } };
+  };
+  /** A 784-12-8-10 net (Xavier for tanh, He for ReLU) and its parameters in float64. */
+  const smallNet = (activation: 'tanh' | 'relu', batchNorm: boolean) => {
+    const net = mnistNet([12, 8], { activation, init: activation === 'tanh' ? 'xavier' : 'he', batchNorm }, new Rng(5, 'w'));
+    return { net, params: net.params().map((p) => Float64Array.from(p.dataSync())) };
+  };
+
+  it('the float64 analytic gradient matches the suite\'s float32 gradient to float32 precision', () => {
+    const { b, ref } = sixImages();
     for (const [activation, batchNorm] of [['tanh', false], ['relu', false], ['relu', true]] as const) {
-      const net = mnistNet([12, 8], { activation, init: activation === 'tanh' ? 'xavier' : 'he', batchNorm }, new Rng(5, 'w'));
-      const params = net.params().map((p) => Float64Array.from(p.dataSync()));
+      const { net, params } = smallNet(activation, batchNorm);
       const { grads } = net.gradients(b.x, b.y);
       const g32 = grads.map((t) => Float64Array.from(t.dataSync()));
       tf.dispose(grads);
@@ -189,12 +197,9 @@ describe('against the suite', () => {
   });
 
   it('reproduces the float32 training loss of tanh, ReLU and ReLU+BN nets; the float32 evaluator puts weights back and frees its tensors', () => {
-    const split = firstRows(mnist().train, 6);
-    const b = toBatch(split);
-    const ref = { x: Float64Array.from(split.images), labels: split.labels, rows: 6 };
+    const { b, ref } = sixImages();
     for (const [activation, batchNorm] of [['tanh', false], ['relu', false], ['relu', true]] as const) {
-      const net = mnistNet([12, 8], { activation, init: activation === 'tanh' ? 'xavier' : 'he', batchNorm }, new Rng(5, 'w'));
-      const params = net.params().map((p) => Float64Array.from(p.dataSync()));
+      const { net, params } = smallNet(activation, batchNorm);
       const loss32 = tf.tidy(() => net.loss(b.x, b.y, 'train').dataSync()[0]!);
       const loss64 = referenceLoss({ sizes: [784, 12, 8, 10], activation, batchNorm, weightDecay: 0 }, params, ref).loss;
       expect(Math.abs(loss64 - loss32) / loss32).toBeLessThan(1e-6);
